@@ -1,0 +1,1 @@
+//! The config.toml v1 model of Cairn.
