@@ -83,7 +83,7 @@ tmp=$(mktemp -d)
 if [[ $(id -u) -eq 0 ]] && id _apt >/dev/null 2>&1; then chown _apt "$tmp"; fi
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && apt-get download -q "$PKG=$ver" >&2) || die "apt-get download $PKG=$ver failed"
-deb=$(ls "$tmp"/"$PKG"_*.deb 2>/dev/null | head -n1)
+deb=$(find "$tmp" -maxdepth 1 -name "${PKG}_*.deb" -print -quit)
 [[ -n $deb ]] || die "download of $PKG=$ver produced no .deb"
 
 mkdir -p "$PEERS_DIR"
