@@ -676,12 +676,7 @@ mod tests {
     fn lists_are_sorted_without_duplicates() {
         for (name, list) in ALL {
             for pair in list.windows(2) {
-                assert!(
-                    pair[0] < pair[1],
-                    "{name}: {:?} must sort strictly before {:?}",
-                    pair[0],
-                    pair[1]
-                );
+                assert!(pair[0] < pair[1], "{name}: {:?} must sort strictly before {:?}", pair[0], pair[1]);
             }
         }
     }
@@ -691,8 +686,7 @@ mod tests {
         for (name, list) in ALL {
             for key in *list {
                 assert!(
-                    key.starts_with(|c: char| c.is_ascii_uppercase())
-                        && key.chars().all(|c| c.is_ascii_alphanumeric()),
+                    key.starts_with(|c: char| c.is_ascii_uppercase()) && key.chars().all(|c| c.is_ascii_alphanumeric()),
                     "{name}: {key:?} is not a directive name"
                 );
             }
