@@ -9,8 +9,11 @@ pub(crate) fn closest<'c>(input: &str, candidates: impl IntoIterator<Item = &'c 
         if candidate.eq_ignore_ascii_case(input) {
             return Some(candidate);
         }
-        let score = strsim::jaro_winkler(&lowered, &candidate.to_ascii_lowercase());
-        if score >= 0.85 && best.is_none_or(|(b, _)| score > b) {
+        let candidate_lower = candidate.to_ascii_lowercase();
+        let score = strsim::jaro_winkler(&lowered, &candidate_lower);
+        // One swapped, missing or extra character is a typo even in a short word (`wbe`).
+        let one_edit = lowered.len() >= 3 && strsim::damerau_levenshtein(&lowered, &candidate_lower) <= 1;
+        if (score >= 0.85 || one_edit) && best.is_none_or(|(b, _)| score > b) {
             best = Some((score, candidate));
         }
     }
@@ -26,6 +29,7 @@ mod tests {
         assert_eq!(closest("Imgae", ["Image", "Exec", "Network"]), Some("Image"));
         assert_eq!(closest("isadmin", ["isAdmin", "ssh_key", "shell"]), Some("isAdmin"));
         assert_eq!(closest("timeout_secs", ["timeout_seconds", "settle_seconds"]), Some("timeout_seconds"));
+        assert_eq!(closest("wbe", ["web", "db"]), Some("web"));
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub enum UnitValueError {
     LineBreak { name: &'static str, code: u32, position: usize },
     #[error("contains the control character U+{code:04X} at character {position}")]
     Control { code: u32, position: usize },
-    #[error("unknown systemd specifier `%{spec}` at character {position}")]
+    #[error("uses the unknown systemd specifier `%{spec}` at character {position}")]
     UnknownSpecifier { spec: char, position: usize },
     #[error("ends with a lone `%`")]
     TrailingPercent,

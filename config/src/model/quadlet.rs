@@ -123,8 +123,11 @@ pub(crate) fn decode_section(
     let mut ok = true;
     for (key, entry) in table.entries() {
         if !known.contains(&key.value) {
-            let pending =
-                d.error(&entry.path, key.span.clone(), format!("unknown [{}] directive `{}`", kind.name(), key.value));
+            let pending = d.error(
+                &entry.path,
+                key.span.clone(),
+                format!("unknown [{}] directive `{}`", kind.name(), crate::syntax::display_key(key.value)),
+            );
             match closest(key.value, known.iter().copied()) {
                 Some(near) => pending.hint(format!("did you mean `{near}`?")),
                 None => pending.hint(format!(

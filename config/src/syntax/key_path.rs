@@ -30,6 +30,11 @@ impl KeyPath {
     }
 }
 
+/// A key as an operator would write it in TOML: bare when possible, else quoted and escaped.
+pub(crate) fn display_key(key: &str) -> String {
+    if is_bare_key(key) { key.to_owned() } else { format!("{key:?}") }
+}
+
 fn is_bare_key(key: &str) -> bool {
     !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }

@@ -203,7 +203,7 @@ impl<'a, 'i> TableNode<'a, 'i> {
                 continue;
             }
             let path = self.path.key(key);
-            let pending = d.error(&path, k.span(), format!("unknown key `{key}`"));
+            let pending = d.error(&path, k.span(), format!("unknown key `{}`", super::display_key(key)));
             match closest(key, allowed.iter().copied()) {
                 Some(near) => pending.hint(format!("did you mean `{near}`?")),
                 None if allowed.is_empty() => pending.hint("remove it"),
