@@ -227,4 +227,24 @@ mod tests {
         assert_eq!(volume_unit_reference("/host:/f", &all), None);
         assert_eq!(volume_unit_reference("other:/g", &all), None);
     }
+
+    #[test]
+    fn substitution_is_validated_again_even_past_the_context_check() {
+        let all = containers(
+            "[containers.container.c]\nprivileged = false\n[containers.container.c.Container]\nImage = \"x\"\nVolume = \"${FILES_DIR}/d:/d\"\n",
+        );
+        let unit = all.get(UnitKind::Container, "c").unwrap();
+        let mut ctx = RenderContext::device();
+        ctx.files_dir = "/data\n[Service]\nExecStartPre=/bin/evil".into();
+        let err = substitute(unit.main().unwrap(), "quadlet/rootless/c.container", &ctx).unwrap_err();
+        assert_eq!(
+            err,
+            RenderError::Substitution {
+                file: "quadlet/rootless/c.container".into(),
+                section: "Container",
+                key: "Volume".into(),
+                error: cairn_config::UnitValueError::LineBreak { name: "a line feed", code: 10, position: 5 },
+            }
+        );
+    }
 }
