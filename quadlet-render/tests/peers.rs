@@ -338,3 +338,47 @@ fn real_peers_accept_every_case() {
         }
     }
 }
+
+/// `admin-signers` is what `ssh-keygen -Y verify` reads: a request signed with an
+/// admin's key in the `cairn-provision` namespace verifies; another namespace does not.
+#[test]
+fn ssh_keygen_verifies_with_admin_signers() {
+    let keygen = tool("ssh-keygen", "openssh-client");
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("id_ed25519");
+    let out = run(Command::new(&keygen).args(["-q", "-t", "ed25519", "-N", "", "-C", "op@test", "-f"]).arg(&key));
+    assert_clean("ssh-keygen -t ed25519", &out);
+    let public = fs::read_to_string(key.with_extension("pub")).unwrap();
+    let source = format!(
+        "version = 1\n[users.alice]\nisAdmin = true\nssh_key = \"{}\"\n[users.bob]\nisAdmin = false\nssh_key = \"{}\"\n\
+         [activation]\nrequired = [\"c\"]\n[containers.container.c]\nprivileged = false\n\
+         [containers.container.c.Container]\nImage = \"x\"\n",
+        public.trim(),
+        public.trim()
+    );
+    let config = cairn_config::validate(source.as_bytes()).config.expect("valid config");
+    let rendered = quadlet_render::render(&config, &quadlet_render::RenderContext::device()).unwrap();
+    let signers = tmp.path().join("admin-signers");
+    fs::write(&signers, &rendered.get("admin-signers").unwrap().contents).unwrap();
+    let message = tmp.path().join("request");
+    fs::write(&message, "cairn-request-v1\nmethod:POST\npath:/api/config\nquery:\nnonce:n\nsha256:00\n").unwrap();
+    let sign = |namespace: &str| {
+        let out = run(Command::new(&keygen).args(["-Y", "sign", "-n", namespace, "-f"]).arg(&key).arg(&message));
+        // ssh-keygen reports what it signed on stderr; only the exit status counts.
+        assert!(out.status.success(), "ssh-keygen -Y sign: {}", String::from_utf8_lossy(&out.stderr));
+        let sig = tmp.path().join(format!("request.{namespace}.sig"));
+        fs::rename(message.with_extension("sig"), &sig).unwrap();
+        sig
+    };
+    let verify = |principal: &str, sig: &Path| {
+        let mut cmd = Command::new(&keygen);
+        cmd.args(["-Y", "verify", "-n", "cairn-provision", "-I", principal, "-f"]).arg(&signers).arg("-s").arg(sig);
+        cmd.stdin(fs::File::open(&message).unwrap());
+        run(&mut cmd).status.success()
+    };
+    let good = sign("cairn-provision");
+    assert!(verify("alice", &good), "an admin's signature must verify");
+    assert!(!verify("bob", &good), "a non-admin is not a signer");
+    let other = sign("file");
+    assert!(!verify("alice", &other), "another namespace must not verify");
+}
