@@ -20,6 +20,8 @@ pub struct Manifest {
     pub version: u32,
     /// The Podman version the Quadlet files were rendered for.
     pub podman_version: String,
+    /// The account whose user manager runs the `rootless` units.
+    pub rootless_user: String,
     /// Quadlet files and native systemd units, sorted by path.
     pub units: Vec<ManifestUnit>,
     /// Every other file, sorted by path.
@@ -82,7 +84,13 @@ impl Manifest {
         }
         units.sort_by(|a, b| a.path.cmp(&b.path));
         others.sort_by(|a, b| a.path.cmp(&b.path));
-        Self { version: MANIFEST_VERSION, podman_version: ctx.podman_version.clone(), units, files: others }
+        Self {
+            version: MANIFEST_VERSION,
+            podman_version: ctx.podman_version.clone(),
+            rootless_user: ctx.rootless_user.clone(),
+            units,
+            files: others,
+        }
     }
 
     /// Pretty JSON with a trailing newline.

@@ -22,15 +22,28 @@ use quadlet_render::{QUADLET_ROOTFUL_DIR, QUADLET_ROOTLESS_DIR, Rendered, SYSTEM
 /// Programs the rendered units run; verify needs each to exist (as a stub).
 const UNIT_PROGRAMS: &[&str] = &["podman", "cage", "cairn-kiosk"];
 
+fn peers_dir() -> PathBuf {
+    std::env::var_os("CAIRN_PEERS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/cairn/peers"))
+}
+
+fn chronyd() -> PathBuf {
+    let path = std::env::var_os("CAIRN_CHRONYD")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| peers_dir().join("chrony/usr/sbin/chronyd"));
+    assert!(
+        path.is_file(),
+        "chronyd is missing at {}: run tests/peers/install.sh (extracts Debian's `chrony` package) or set CAIRN_CHRONYD",
+        path.display()
+    );
+    path
+}
+
 fn quadlet() -> PathBuf {
     let path = match std::env::var_os("CAIRN_QUADLET") {
         Some(p) => PathBuf::from(p),
-        None => {
-            let peers = std::env::var_os("CAIRN_PEERS_DIR").map(PathBuf::from).unwrap_or_else(|| {
-                PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/cairn/peers")
-            });
-            peers.join("podman-5.4.2/usr/libexec/podman/quadlet")
-        }
+        None => peers_dir().join("podman-5.4.2/usr/libexec/podman/quadlet"),
     };
     assert!(
         path.is_file(),
@@ -185,6 +198,9 @@ fn check_host_files(case: &str, root: &Path) {
         "{case}: dnsmasq --test: exit {:?}: {stderr}",
         dnsmasq.status.code()
     );
+    // `-p` parses the file, prints the directives it read and exits: nothing starts.
+    let chrony = run(Command::new(chronyd()).arg("-p").arg("-f").arg(root.join("network/chrony.conf")));
+    assert_clean(&format!("{case}: chronyd -p -f network/chrony.conf"), &chrony);
 }
 
 /// Runs every peer over one rendered case; returns the generated services.
