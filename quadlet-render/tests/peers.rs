@@ -221,6 +221,17 @@ fn check_case(case: &str, rendered: &Rendered) -> (Generated, Generated) {
             (_, Mode::Rootless) => &rootless,
         };
         assert!(generated.contains_key(&unit.service), "{case}: {} generated no {}", unit.path, unit.service);
+        // [Install] WantedBy= (given or the renderer's default) makes the generator
+        // link the service into the target's .wants/, i.e. it starts at boot.
+        let out = if unit.mode == Mode::Rootful { &rootful_out } else { &rootless_out };
+        let contents = &rendered.get(&unit.path).unwrap().contents;
+        for target in contents.lines().filter_map(|l| l.strip_prefix("WantedBy=")) {
+            let link = out.join(format!("{target}.wants")).join(&unit.service);
+            assert!(link.exists(), "{case}: {} is not linked into {}", unit.service, link.display());
+        }
+        if unit.kind == "container" {
+            assert!(contents.contains("\n[Install]\n"), "{case}: {} has no [Install]", unit.path);
+        }
     }
 
     let mut system: Vec<PathBuf> = rootful.keys().map(|s| rootful_out.join(s)).collect();
