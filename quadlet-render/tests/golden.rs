@@ -80,3 +80,14 @@ fn inline_passwords_only_reach_their_secret_file() {
     let hash: String = sha2::Sha256::digest(b"s3cret-inline").iter().map(|b| format!("{b:02x}")).collect();
     assert!(!manifest.contains(&hash));
 }
+
+/// chrony without a `server` line never syncs; every rendered config names one,
+/// including configs without a `[network]` table.
+#[test]
+fn every_case_syncs_time_from_a_server() {
+    for dir in cases() {
+        let (Ok(rendered), _) = render_case(&dir) else { continue };
+        let chrony = &rendered.get("network/chrony.conf").expect("chrony.conf").contents;
+        assert!(chrony.lines().any(|l| l.starts_with("server ")), "{}: no NTP server:\n{chrony}", case_name(&dir));
+    }
+}
