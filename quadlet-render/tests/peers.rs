@@ -455,3 +455,34 @@ fn the_firewall_filters_real_connections() {
         similar_asserts::assert_eq!(*expected, after.as_str(), "{case}");
     }
 }
+
+/// systemd-networkd itself parses every rendered `.network` file without a
+/// complaint (tests/peers/networkd-parse.sh). A deliberately bad file rides along
+/// in the same run to prove complaints are seen.
+#[test]
+fn networkd_parses_every_network_file_cleanly() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/peers/networkd-parse.sh");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = 0;
+    for dir in cases() {
+        let name = case_name(&dir);
+        let (Ok(rendered), _) = render_case(&dir) else { continue };
+        for f in rendered.files.iter().filter(|f| f.path.ends_with(".network") && f.path.starts_with("network/")) {
+            let file = f.path.rsplit('/').next().unwrap();
+            fs::write(tmp.path().join(format!("{name}-{file}")), &f.contents).unwrap();
+            files += 1;
+        }
+    }
+    assert!(files >= 20, "only {files} .network files");
+    fs::write(tmp.path().join("zz-control.network"), "[Match]\nName=eth9\n\n[Network]\nBogusKey=1\n").unwrap();
+    let out = run(Command::new("bash").arg(&script).arg(tmp.path()));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "networkd-parse.sh failed:\n{text}");
+    assert!(text.contains("Enumeration completed"), "networkd did not start:\n{text}");
+    let complaints: Vec<&str> = text.lines().filter(|l| l.starts_with("/etc/systemd/network/")).collect();
+    assert_eq!(
+        complaints,
+        ["/etc/systemd/network/zz-control.network:5: Unknown key 'BogusKey' in section [Network], ignoring."],
+        "networkd complained:\n{text}"
+    );
+}
