@@ -75,6 +75,7 @@ fn inline_passwords_only_reach_their_secret_file() {
         (secret.path.as_str(), secret.permissions, secret.owner.as_deref(), secret.kind),
         ("kiosk/secrets/front.pass", 0o600, Some("cairn-kiosk"), quadlet_render::FileKind::Secret)
     );
+    assert!(!format!("{rendered:?}").contains("s3cret-inline"), "Debug output shows the password");
     let manifest = rendered.manifest_file().contents;
     use sha2::Digest as _;
     let hash: String = sha2::Sha256::digest(b"s3cret-inline").iter().map(|b| format!("{b:02x}")).collect();
