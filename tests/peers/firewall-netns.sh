@@ -85,7 +85,7 @@ ip netns exec "$dev" "$py" -c "$listener" $all_ports >"$ready" 2>/dev/null </dev
 pids+=($!)
 ip netns exec "$lan" "$py" -c "$listener" 7000 >"$ready.fwd" 2>/dev/null </dev/null &
 pids+=($!)
-for _ in $(seq 50); do
+for _ in $(seq 100); do
     [[ -s $ready && -s $ready.fwd ]] && break
     sleep 0.1
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Let the host's systemd-networkd parse a directory of .network files and print
 # what it says about them. systemd 252 has no offline checker for .network files,
-# so networkd itself runs for a few seconds in a fresh network namespace (only
+# so networkd itself runs for five seconds in a fresh network namespace (only
 # `lo`: nothing is configured) and a private mount namespace where DIR is bind-
 # mounted over /etc/systemd/network and /run/systemd and /run/dbus are empty
 # tmpfs (no system bus, so no bus name is claimed on the host). Nothing outside
@@ -17,7 +17,7 @@ networkd=/lib/systemd/systemd-networkd
 
 # networkd keeps running after parsing; `timeout` ends it (exit 124 is expected).
 set +e
-timeout 3 unshare --net --mount --propagation private -- sh -euc '
+timeout 5 unshare --net --mount --propagation private -- sh -euc '
     mount -t tmpfs tmpfs /run/systemd
     # no system bus: networkd must not claim a bus name on the host
     if [ -d /run/dbus ]; then mount -t tmpfs tmpfs /run/dbus; fi
