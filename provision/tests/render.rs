@@ -56,3 +56,29 @@ fn an_invalid_config_prints_diagnostics_and_writes_nothing() {
     assert!(stderr.contains("invalid (1 error, 0 warnings)"), "{stderr}");
     assert!(!out_dir.exists());
 }
+
+#[test]
+fn renders_a_bundle_like_its_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    fs::create_dir_all(src.join("files/app")).unwrap();
+    fs::copy(case("build"), src.join("config.toml")).unwrap();
+    fs::write(src.join("files/app/Containerfile"), "FROM scratch\n").unwrap();
+    let bundle = tmp.path().join("bundle.tar.gz");
+    let tar = Command::new("tar")
+        .arg("-czf")
+        .arg(&bundle)
+        .arg("-C")
+        .arg(&src)
+        .args(["config.toml", "files"])
+        .status()
+        .expect("tar runs");
+    assert!(tar.success());
+    let out_dir = tmp.path().join("out");
+    let out = provision(&["render".as_ref(), bundle.as_os_str(), "--out".as_ref(), out_dir.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let expected = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases/build/expected");
+    for rel in ["manifest.json", "quadlet/rootless/app.build", "quadlet/rootless/app.container"] {
+        assert_eq!(fs::read_to_string(out_dir.join(rel)).unwrap(), fs::read_to_string(expected.join(rel)).unwrap());
+    }
+}

@@ -137,11 +137,16 @@ fn rewrite_main(
         UnitKind::Container => {
             d.remove("Network");
             // A container in a pod shares the pod's network namespace; Podman refuses
-            // a network of its own there.
+            // a network or published ports of its own there.
             if !d.contains_key("Pod") {
                 d.insert("Network".into(), vec![constant(network_for(mode))]);
+                publish(d, mode, file)?;
+            } else if d.contains_key("PublishPort") {
+                return Err(RenderError::Unit {
+                    file: file.to_owned(),
+                    reason: "a container in a pod cannot publish ports; set PublishPort on the pod".into(),
+                });
             }
-            publish(d, mode, file)?;
             if let Some(volumes) = d.get_mut("Volume") {
                 for v in volumes.iter_mut() {
                     if let Some(rewritten) = volume_unit_reference(v.as_str(), all) {

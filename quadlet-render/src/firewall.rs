@@ -1,7 +1,8 @@
 //! `[network.firewall]` → one nftables ruleset, `firewall/nftables.conf`.
 //!
 //! Inbound (`input`, policy drop): loopback, established/related traffic and ICMP
-//! (v4 and v6, which IPv6 needs for neighbour discovery) are accepted everywhere.
+//! (v4 and v6, which IPv6 needs for neighbour discovery) are accepted everywhere,
+//! and so are DHCPv6 replies to a link-local address (the WAN's DHCP client).
 //! WAN (eth0) accepts only the listed ports. LAN (eth1) accepts everything while its
 //! scope is empty; a non-empty scope is an allowlist that always keeps TCP 22, 53,
 //! 8080 and UDP 53, 67, 68, 123 so the device stays reachable and serves DHCP, DNS
@@ -40,6 +41,9 @@ pub(crate) fn render(network: &Network) -> RenderedFile {
     s.push_str("\t\tct state established,related accept\n");
     s.push_str("\t\tct state invalid drop\n");
     s.push_str("\t\tmeta l4proto { icmp, ipv6-icmp } accept\n");
+    // DHCPv6 replies come from the server's link-local address to ours; conntrack
+    // cannot match them to the multicast solicit, so they are let in explicitly.
+    s.push_str("\t\tip6 daddr fe80::/64 udp dport 546 accept\n");
     let _ = writeln!(s, "\t\t# WAN ({WAN}): deny by default");
     port_rule(&mut s, WAN, "tcp", &fw.wan.tcp);
     port_rule(&mut s, WAN, "udp", &fw.wan.udp);

@@ -1,7 +1,7 @@
 //! `manifest.json`: what a generation's rendered tree holds, for diffing generations.
 //!
 //! Each unit is listed with its kind, name, manager, service name, path and the
-//! SHA-256 of its bytes; so is every other file. Comparing two manifests tells the
+//! SHA-256 of its bytes; so is every other file, except that secrets carry no hash. Comparing two manifests tells the
 //! activation which services to start, restart or stop without reading the files.
 
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,11 @@ pub struct ManifestFile {
     /// Unix permissions in octal, e.g. `0644`.
     pub permissions: String,
     pub owner: Option<String>,
-    pub sha256: String,
+    /// `None` for secrets: the manifest is world-readable, and the hash of a short
+    /// password could be brute-forced. Compare secret files themselves (both 0600).
+    pub sha256: Option<String>,
+    /// Whether the file is a credential.
+    pub secret: bool,
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -74,12 +78,16 @@ impl Manifest {
                     path: f.path.clone(),
                     sha256,
                 }),
-                _ => others.push(ManifestFile {
-                    path: f.path.clone(),
-                    permissions: format!("{:04o}", f.permissions),
-                    owner: f.owner.clone(),
-                    sha256,
-                }),
+                _ => {
+                    let secret = f.kind == FileKind::Secret;
+                    others.push(ManifestFile {
+                        path: f.path.clone(),
+                        permissions: format!("{:04o}", f.permissions),
+                        owner: f.owner.clone(),
+                        sha256: (!secret).then_some(sha256),
+                        secret,
+                    })
+                }
             }
         }
         units.sort_by(|a, b| a.path.cmp(&b.path));

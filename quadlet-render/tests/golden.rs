@@ -61,3 +61,34 @@ fn rendering_is_deterministic() {
         assert_eq!(a, b, "{}", case_name(&dir));
     }
 }
+
+/// An inline camera password appears in exactly one file: its 0600 secret, owned
+/// by the kiosk user. Not in bundle.json, not in the manifest (not even hashed).
+#[test]
+fn inline_passwords_only_reach_their_secret_file() {
+    let dir = common::cases_dir().join("kiosk");
+    let (Ok(rendered), _) = render_case(&dir) else { panic!("kiosk case renders") };
+    let holders: Vec<_> = rendered.all_files().into_iter().filter(|f| f.contents.contains("s3cret-inline")).collect();
+    assert_eq!(holders.len(), 1, "{:?}", holders.iter().map(|f| &f.path).collect::<Vec<_>>());
+    let secret = &holders[0];
+    assert_eq!(
+        (secret.path.as_str(), secret.permissions, secret.owner.as_deref(), secret.kind),
+        ("kiosk/secrets/front.pass", 0o600, Some("cairn-kiosk"), quadlet_render::FileKind::Secret)
+    );
+    assert!(!format!("{rendered:?}").contains("s3cret-inline"), "Debug output shows the password");
+    let manifest = rendered.manifest_file().contents;
+    use sha2::Digest as _;
+    let hash: String = sha2::Sha256::digest(b"s3cret-inline").iter().map(|b| format!("{b:02x}")).collect();
+    assert!(!manifest.contains(&hash));
+}
+
+/// chrony without a `server` line never syncs; every rendered config names one,
+/// including configs without a `[network]` table.
+#[test]
+fn every_case_syncs_time_from_a_server() {
+    for dir in cases() {
+        let (Ok(rendered), _) = render_case(&dir) else { continue };
+        let chrony = &rendered.get("network/chrony.conf").expect("chrony.conf").contents;
+        assert!(chrony.lines().any(|l| l.starts_with("server ")), "{}: no NTP server:\n{chrony}", case_name(&dir));
+    }
+}

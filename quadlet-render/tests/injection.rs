@@ -169,3 +169,36 @@ proptest! {
         }
     }
 }
+
+/// Values that reach host files (dnsmasq, chrony, networkd, admin-signers) are
+/// rejected when they hold a line break, so no extra config line can appear there.
+#[test]
+fn line_breaks_in_host_file_values_are_rejected() {
+    let base = |extra: &str| {
+        format!(
+            "version = 1\n[users.a]\nisAdmin = true\nssh_key = \"{KEY}\"\n[activation]\nrequired = [\"c\"]\n\
+             [containers.container.c]\nprivileged = false\n[containers.container.c.Container]\nImage = \"x\"\n{extra}"
+        )
+    };
+    let attempts = [
+        ("network.ntp.servers[0]", "[network.ntp]\nservers = [\"pool.example.com\\nserver evil.example.com\"]\n"),
+        ("network.ntp.servers[0]", "[network.ntp]\nservers = [\"pool.example.com\\u2028server evil\"]\n"),
+        ("network.dnsmasq.domain", "[network.dnsmasq]\ndomain = \"lan\\ndhcp-script=/bin/evil\"\n"),
+        ("network.dnsmasq.gateway_aliases[0]", "[network.dnsmasq]\ngateway_aliases = [\"gw\\naddress=/#/6.6.6.6\"]\n"),
+        ("network.dnsmasq.hostname_pattern", "[network.dnsmasq]\nhostname_pattern = \"n-{mac}\\ndhcp-script=/x\"\n"),
+        ("network.dns_search_domains[0]", "[network]\ndns_search_domains = [\"a.example\\n[Network]\"]\n"),
+        (
+            "users.b.ssh_key",
+            "[users.b]\nssh_key = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINMeyLr+EOiFUGkNDE86YOpdLvmMSDdge2ci2auycMLj x\\nevil namespaces=\\\"cairn-provision\\\" ssh-ed25519 AAAA\"\n",
+        ),
+    ];
+    for (path, extra) in attempts {
+        let v = cairn_config::validate(base(extra).as_bytes());
+        assert!(v.config.is_none(), "{path}: accepted");
+        assert!(
+            v.diagnostics.iter().any(|d| d.severity == Severity::Error && d.path == path),
+            "{path}: {:#?}",
+            v.diagnostics
+        );
+    }
+}

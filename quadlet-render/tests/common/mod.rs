@@ -2,7 +2,9 @@
 //!
 //! Each case has a `config.toml`. A valid case has `expected/` (the whole rendered
 //! tree, `manifest.json` included) and, when validation warns, `diagnostics.txt`.
-//! An invalid case has only `diagnostics.txt`: the exact diagnostics, one per line.
+//! An invalid case has only `diagnostics.txt`: the exact diagnostics, one per line,
+//! and for a config that validates but cannot be rendered, a last line
+//! `render error: …` with the exact [`quadlet_render::RenderError`].
 
 #![allow(dead_code)]
 
@@ -38,11 +40,13 @@ pub fn render_case(dir: &Path) -> (Result<Rendered, String>, String) {
     let validated = cairn_config::validate(&bytes);
     let diagnostics: String = validated.diagnostics.iter().map(|d| format!("{d}\n")).collect();
     match &validated.config {
-        Some(config) => {
-            let rendered = quadlet_render::render(config, &RenderContext::device())
-                .unwrap_or_else(|e| panic!("{}: render failed: {e}", case_name(dir)));
-            (Ok(rendered), diagnostics)
-        }
+        Some(config) => match quadlet_render::render(config, &RenderContext::device()) {
+            Ok(rendered) => (Ok(rendered), diagnostics),
+            Err(e) => {
+                let text = format!("{diagnostics}render error: {e}\n");
+                (Err(text.clone()), text)
+            }
+        },
         None => (Err(diagnostics.clone()), diagnostics),
     }
 }
