@@ -81,3 +81,13 @@ fn rejected_by_atomixos_and_by_cairn() {
         assert_invalid(name, text);
     }
 }
+
+#[test]
+fn defaults_apply_without_a_network_table() {
+    let v = cairn_config::validate(config("").as_bytes());
+    let network = &v.config.expect("valid").network;
+    assert_eq!(network.ntp_servers, ["time.cloudflare.com"]);
+    assert_eq!(network.dnsmasq.gateway.to_string(), "172.20.30.1/24");
+    assert_eq!(network.dnsmasq.dhcp_start.to_string(), "172.20.30.10");
+    assert_eq!(network.dnsmasq.dhcp_end.to_string(), "172.20.30.254");
+}

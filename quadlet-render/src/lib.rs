@@ -6,7 +6,7 @@
 //! input always gives the same bytes: resources are sorted by kind and name, sections
 //! come in a fixed order and directives in key order.
 //!
-//! Where each file goes and why is described in `docs/rendering.md`.
+//! Where each file goes and why is described in `docs/src/rendering.md`.
 
 mod containers;
 mod firewall;

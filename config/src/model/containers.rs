@@ -366,7 +366,15 @@ fn check_unit(unit: &QuadletUnit, path: &crate::syntax::KeyPath, complete: bool,
                     .hint("remove Network to silence this warning");
                 }
             }
-            if let Some(publish) = main.get("PublishPort") {
+            if let (Some(publish), Some(_)) = (main.get("PublishPort"), main.get("Pod")) {
+                d.error(
+                    main_path.key("PublishPort"),
+                    publish.key.span.clone(),
+                    "a container in a pod cannot publish ports; Podman refuses to start it",
+                )
+                .hint("move PublishPort to the [containers.pod.<name>.Pod] section");
+                ok = false;
+            } else if let Some(publish) = main.get("PublishPort") {
                 for (i, v) in publish.values.iter().enumerate() {
                     let at = main_path.key("PublishPort").index(i);
                     if unit.privileged {

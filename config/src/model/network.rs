@@ -25,7 +25,7 @@ pub const LAN_ALWAYS_OPEN_TCP: &[u16] = &[22, 53, 8080];
 pub const LAN_ALWAYS_OPEN_UDP: &[u16] = &[53, 67, 68, 123];
 
 /// Host networking.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Network {
     pub dns_servers: Vec<IpAddr>,
     pub dns_search_domains: Vec<String>,
@@ -34,6 +34,22 @@ pub struct Network {
     pub dnsmasq: Dnsmasq,
     pub ntp_servers: Vec<String>,
     pub firewall: Firewall,
+}
+
+impl Default for Network {
+    /// The network of a config without `[network]`: DHCP defaults, the default LAN
+    /// gateway, the default NTP servers, the default firewall.
+    fn default() -> Self {
+        Self {
+            dns_servers: Vec::new(),
+            dns_search_domains: Vec::new(),
+            default_gateway: None,
+            interfaces: BTreeMap::new(),
+            dnsmasq: Dnsmasq::default(),
+            ntp_servers: DEFAULT_NTP_SERVERS.iter().map(|s| s.to_string()).collect(),
+            firewall: Firewall::default(),
+        }
+    }
 }
 
 /// One Ethernet interface `ethN`.
