@@ -1,10 +1,18 @@
 //! Cairn's provisioning service and command-line tool. The only crate that touches
-//! the system: files, processes, sockets and (later) D-Bus.
+//! the system: files, processes, sockets and D-Bus.
+//!
+//! Pipeline of one apply: [`jobs`] (single-flight runner) → [`render`] → [`plan`] →
+//! [`store`] (generations, crash-safe promote) → [`activate`] (systemd, health).
 
+pub mod activate;
 pub mod auth;
 pub mod cli;
 pub(crate) mod input;
+pub mod jobs;
+pub mod plan;
+pub mod render;
 pub(crate) mod report;
+pub mod store;
 
 /// `bytes` random bytes from the OS, lowercase hex.
 pub(crate) fn random_hex(bytes: usize) -> String {

@@ -1,6 +1,12 @@
 //! Command-line entry point: argument parsing only; each command lives in its own module.
 
+mod follow;
+mod generations;
+mod plan;
+mod recover;
+mod rollback;
 mod schema;
+mod state;
 mod validate;
 
 use std::process::ExitCode;
@@ -27,6 +33,14 @@ enum Command {
     Validate(validate::Args),
     /// Print the JSON Schema of config.toml (for editors such as taplo / Even Better TOML).
     Schema,
+    /// Show what applying a config would change on this device (units, host settings).
+    Plan(plan::Args),
+    /// Finish or undo an interrupted switch of generations (run at boot before provisioned units).
+    Recover(recover::Args),
+    /// List the generations kept in the local state directory.
+    Generations(generations::Args),
+    /// Make a kept generation current again (rollback or forward), as a job.
+    Rollback(rollback::Args),
 }
 
 /// Parses arguments and runs the command; returns the process exit code.
@@ -35,5 +49,20 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Validate(args) => ExitCode::from(validate::run(&args)),
         Command::Schema => schema::run(),
+        Command::Plan(args) => report_error(plan::run(&args)),
+        Command::Recover(args) => report_error(recover::run(&args)),
+        Command::Generations(args) => report_error(generations::run(&args)),
+        Command::Rollback(args) => report_error(rollback::run(&args)),
+    }
+}
+
+/// The anyhow edge: print the whole error chain, exit 1.
+fn report_error(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
