@@ -3,8 +3,10 @@
 //!
 //! Pipeline of one apply: [`jobs`] (single-flight runner) → [`render`] → [`plan`] →
 //! [`store`] (generations, crash-safe promote) → [`activate`] (systemd, health).
+//! The HTTP side: [`api`] (routes, OpenAPI), [`auth`] (signatures, nonces, Host checks), `ui` (Boot UI).
 
 pub mod activate;
+pub mod api;
 pub mod auth;
 pub mod cli;
 pub(crate) mod input;
@@ -13,6 +15,7 @@ pub mod plan;
 pub mod render;
 pub(crate) mod report;
 pub mod store;
+pub(crate) mod ui;
 
 /// `bytes` random bytes from the OS, lowercase hex.
 pub(crate) fn random_hex(bytes: usize) -> String {

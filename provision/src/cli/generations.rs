@@ -10,7 +10,7 @@ pub(crate) struct Args {
     #[command(flatten)]
     state: StateDir,
     #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    pub(super) format: Format,
     /// Also check every file of every generation against its recorded hash.
     #[arg(long)]
     verify: bool,
