@@ -2,12 +2,12 @@
 //! service loop. Handlers are thin: they authorize, call the job runner or the store,
 //! and map results to [`error::ApiError`] or a body from [`types`].
 
-pub(crate) mod error;
-pub(crate) mod openapi;
+pub mod error;
+pub mod openapi;
 mod routes;
 pub(crate) use routes::{Work, check_host as routes_check_host, extract_config, submit};
-pub(crate) mod server;
-pub(crate) mod types;
+pub mod server;
+pub mod types;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

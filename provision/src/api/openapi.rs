@@ -58,7 +58,7 @@ pub struct OptionalSignatureHeaders {
     cairn_signature: Option<String>,
 }
 
-#[derive(OpenApi)]
+#[derive(Debug, OpenApi)]
 #[openapi(
     info(
         title = "Cairn provisioning API",

@@ -116,15 +116,15 @@ fn split_authority(authority: &str) -> Option<(String, Option<u16>)> {
     Some((host, port))
 }
 
-/// Whether an Origin (`scheme://authority`) or Referer (a full URL) names `host:port`.
-/// Default ports are filled in from the scheme on both sides.
+/// Whether an Origin (`scheme://authority`) or Referer (a full URL) names this service:
+/// `http` (the service speaks plain HTTP, so an `https` page is another origin even on
+/// the same host and port) and the same host and port as `Host` (default 80).
 fn same_authority(value: &str, host: &str, port: Option<u16>, is_referer: bool) -> bool {
     let Some((scheme, rest)) = value.split_once("://") else { return false };
-    let default_port = match scheme.to_ascii_lowercase().as_str() {
-        "http" => 80,
-        "https" => 443,
-        _ => return false,
-    };
+    if !scheme.eq_ignore_ascii_case("http") {
+        return false;
+    }
+    let default_port = 80;
     let authority = if is_referer {
         rest.split(['/', '?', '#']).next().unwrap_or_default()
     } else {
@@ -134,7 +134,6 @@ fn same_authority(value: &str, host: &str, port: Option<u16>, is_referer: bool) 
         rest
     };
     let Some((their_host, their_port)) = split_authority(authority) else { return false };
-    // The Host header carries no scheme; assume its port defaults like the Origin's.
     their_host == host && their_port.unwrap_or(default_port) == port.unwrap_or(default_port)
 }
 
@@ -215,6 +214,7 @@ mod tests {
             "http://127.0.0.1:8081",
             "http://127.0.0.1",
             "https://127.0.0.1:8080:443",
+            "https://127.0.0.1:8080",
             "file://",
             "ftp://127.0.0.1:8080",
             "http://127.0.0.1:8080/",
