@@ -37,11 +37,11 @@ impl ToSchema for Binary {}
 #[allow(dead_code)]
 pub struct SignatureHeaders {
     /// A nonce from `GET /api/nonce`, single-use, valid for 300 s.
-    #[param(rename = "Cairn-Nonce")]
+    #[param(rename = "Cairn-Nonce", pattern = "^[0-9a-f]{32}$")]
     cairn_nonce: String,
     /// Base64 of the armored SSH signature (`ssh-keygen -Y sign -n cairn-provision`) over
     /// `cairn-request-v1\nmethod:…\npath:…\nquery:…\nnonce:…\nsha256:<hex of the body>\n`.
-    #[param(rename = "Cairn-Signature")]
+    #[param(rename = "Cairn-Signature", pattern = "^[A-Za-z0-9+/]+={0,2}$")]
     cairn_signature: String,
 }
 
@@ -51,11 +51,11 @@ pub struct SignatureHeaders {
 #[allow(dead_code)]
 pub struct OptionalSignatureHeaders {
     /// A nonce from `GET /api/nonce`; required once the device is provisioned.
-    #[param(rename = "Cairn-Nonce")]
-    cairn_nonce: Option<String>,
+    #[param(rename = "Cairn-Nonce", pattern = "^[0-9a-f]{32}$", required = false)]
+    cairn_nonce: String,
     /// Base64 of the armored SSH signature over the request; required once the device is provisioned.
-    #[param(rename = "Cairn-Signature")]
-    cairn_signature: Option<String>,
+    #[param(rename = "Cairn-Signature", pattern = "^[A-Za-z0-9+/]+={0,2}$", required = false)]
+    cairn_signature: String,
 }
 
 #[derive(Debug, OpenApi)]

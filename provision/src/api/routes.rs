@@ -57,9 +57,30 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).map(|v| v.to_str().unwrap_or(""))
 }
 
+/// Rejects `Cairn-Nonce`/`Cairn-Signature` values that cannot be what the contract says
+/// (32 lowercase hex; base64), whether or not the route needs them right now.
+pub(crate) fn check_signature_syntax(headers: &HeaderMap) -> Result<(), ApiError> {
+    if let Some(nonce) = header_str(headers, auth::NONCE_HEADER) {
+        if nonce.len() != 32 || !nonce.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(ApiError::BadRequest("Cairn-Nonce must be 32 lowercase hex characters".into()));
+        }
+    }
+    if let Some(signature) = header_str(headers, auth::SIGNATURE_HEADER) {
+        let body = signature.trim_end_matches('=');
+        if body.is_empty()
+            || signature.len() - body.len() > 2
+            || !body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        {
+            return Err(ApiError::BadRequest("Cairn-Signature must be base64 of an armored SSH signature".into()));
+        }
+    }
+    Ok(())
+}
+
 /// Verifies the request's SSH signature against the current generation's admin keys and
 /// consumes its nonce. Returns the admin's user name.
 pub(crate) fn verify_signed(state: &SharedState, request: &Signed<'_>) -> Result<String, ApiError> {
+    check_signature_syntax(request.headers)?;
     let nonce = header_str(request.headers, auth::NONCE_HEADER)
         .ok_or_else(|| ApiError::Unauthorized("this request must be signed: Cairn-Nonce header missing".into()))?;
     let signature_header = header_str(request.headers, auth::SIGNATURE_HEADER)
@@ -103,6 +124,7 @@ pub(crate) fn authorize_first_boot_or_signed(
     request: &Signed<'_>,
     provisioned: bool,
 ) -> Result<(), ApiError> {
+    check_signature_syntax(request.headers)?;
     if provisioned { verify_signed(state, request).map(drop) } else { check_host(state, request.headers) }
 }
 
@@ -204,6 +226,7 @@ async fn health() -> Json<Health> {
     params(super::openapi::OptionalSignatureHeaders),
     responses(
         (status = 200, description = "Device status", body = StatusResponse),
+        (status = 400, description = "Malformed signature headers", body = super::error::ErrorBody),
         (status = 401, description = "Provisioned and the request is not signed by a current admin", body = super::error::ErrorBody),
     ))]
 async fn status(
@@ -214,6 +237,7 @@ async fn status(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<StatusResponse>, ApiError> {
     let body = body_bytes(body)?;
+    check_signature_syntax(&headers)?;
     let status = state.runner.store().status();
     if status.provisioned {
         verify_signed(&state, &Signed { method: &method, uri: &uri, headers: &headers, body: &body })?;
@@ -291,6 +315,7 @@ async fn apply_config(
     params(super::openapi::SignatureHeaders),
     responses(
         (status = 200, description = "config.toml as the operator sent it", content_type = "application/toml", body = String),
+        (status = 400, description = "Malformed signature headers", body = super::error::ErrorBody),
         (status = 401, description = "Not signed by a current admin", body = super::error::ErrorBody),
         (status = 404, description = "No current generation", body = super::error::ErrorBody),
     ))]
@@ -398,6 +423,7 @@ async fn validate_config(
     params(super::openapi::SignatureHeaders),
     responses(
         (status = 200, description = "Kept generations", body = GenerationList),
+        (status = 400, description = "Malformed signature headers", body = super::error::ErrorBody),
         (status = 401, description = "Not signed by a current admin", body = super::error::ErrorBody),
     ))]
 async fn list_generations(
@@ -419,7 +445,7 @@ async fn list_generations(
     responses(
         (status = 202, description = "Queued; follow the job at `Location`", body = JobAccepted,
             headers(("Location" = String, description = "The job's URL"))),
-        (status = 400, description = "The id is not a generation number", body = super::error::ErrorBody),
+        (status = 400, description = "The id is not a generation number, or malformed signature headers", body = super::error::ErrorBody),
         (status = 401, description = "Not signed by a current admin", body = super::error::ErrorBody),
         (status = 404, description = "No such kept generation", body = super::error::ErrorBody),
         (status = 409, description = "Another job is running", body = super::error::ErrorBody),
