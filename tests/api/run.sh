@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # System tests of the HTTP API, one command: the Boot UI in a real browser, a client
-# generated from the live OpenAPI document, TypeScript types, schemathesis and
-# openapi-spec-validator — each against its own fresh `provision serve --activator none`
-# on a free 127.0.0.1 port with a temporary state directory.
+# generated from the live OpenAPI document, TypeScript types, schemathesis,
+# openapi-spec-validator, the remote CLI commands (key file and ssh-agent), and the
+# service under systemd's protocols (socket activation, sd_notify, SIGTERM) - each
+# against its own fresh `provision serve --activator none` on a free 127.0.0.1 port
+# with a temporary state directory.
 #
 # Installs what it needs, idempotently: apt chromium + openssh-client, npm ci in
 # tests/browser and tests/clients, a Python venv under target/api-tests/venv.
@@ -48,6 +50,7 @@ install() {
     command -v chromium >/dev/null || missing+=(chromium)
     command -v ssh-keygen >/dev/null || missing+=(openssh-client)
     command -v curl >/dev/null || missing+=(curl)
+    command -v systemd-socket-activate >/dev/null || missing+=(systemd)
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "installing ${missing[*]} (apt)"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >"$LOGS/apt.log" 2>&1 \
@@ -128,6 +131,10 @@ typescript_types() {
     CAIRN_URL="$URL" WORK="$WORK" bash "$ROOT/tests/clients/typescript.sh"
 }
 
+cli_commands() {
+    CAIRN_URL="$URL" PROVISION="$PROVISION" bash "$ROOT/tests/api/cli.sh"
+}
+
 schemathesis() {
     CAIRN_URL="$URL" VENV="$VENV" ARTIFACTS="$ARTIFACTS" bash "$ROOT/tests/api/schemathesis.sh"
 }
@@ -137,6 +144,11 @@ run_suite browser browser
 run_suite generated-python-client generated_python_client
 run_suite typescript-types typescript_types
 run_suite schemathesis schemathesis
+run_suite cli cli_commands
+
+# Socket activation, sd_notify and SIGTERM start their own servers.
+PROVISION="$PROVISION" VENV="$VENV" bash "$ROOT/tests/api/service.sh" 2>&1 | tee "$LOGS/service.log"
+record service "${PIPESTATUS[0]}"
 
 cleanup
 if [ "$FAILED" -gt 0 ]; then printf 'failed: %s\n' "${FAILURES[@]}"; fi
