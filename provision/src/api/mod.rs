@@ -19,7 +19,7 @@ use axum::routing::{MethodFilter, on};
 
 use crate::auth::nonce::Nonces;
 use crate::auth::token::BootstrapToken;
-use crate::jobs::{JobId, JobRunner, JobSnapshot};
+use crate::jobs::{JobRunner, JobSnapshot};
 
 /// Largest request body (a bundle's compressed size cap).
 pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -35,11 +35,9 @@ pub struct AppState {
     /// Names the device answers to besides IP literals, `localhost` and `*.local`.
     pub device_names: Vec<String>,
     /// Serialises "decide who may submit" with "submit" (see `routes::submit`).
-    pub submit_gate: tokio::sync::Mutex<Option<JobId>>,
+    pub submit_gate: tokio::sync::Mutex<()>,
     /// Boot UI jobs → the device URL to show when they succeed.
     pub ui_jobs: Mutex<HashMap<String, String>>,
-    /// The last job submitted through this service (for `GET /api/status`).
-    pub last_job: Mutex<Option<JobId>>,
     /// Flips to `true` on SIGTERM so event streams end and shutdown can complete.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// The OpenAPI document, rendered once.
@@ -47,9 +45,9 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The newest kept job (records survive restarts).
     pub fn last_job(&self) -> Option<JobSnapshot> {
-        let id = self.last_job.lock().unwrap_or_else(|e| e.into_inner()).clone()?;
-        self.runner.job(&id)
+        self.runner.jobs().into_iter().next()
     }
 }
 

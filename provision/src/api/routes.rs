@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::types::*;
 use super::{BODY_LIMIT, REQUEST_TIMEOUT_SECS, RouteKind, RouteTable, SharedState};
 use crate::auth::{self, host, nonce, signature};
-use crate::jobs::{JobEvent, JobId, JobSnapshot, JobState, Source, Submission, SubmitError};
+use crate::jobs::{JobEvent, JobId, JobSnapshot, Source, Submission, SubmitError};
 
 /// The API routes. Everything but the event stream runs under the request timeout.
 pub(super) fn table() -> RouteTable {
@@ -142,16 +142,15 @@ pub(crate) async fn submit(
     authorize: impl FnOnce(bool) -> Result<(), ApiError>,
     work: Work,
 ) -> Result<JobSnapshot, ApiError> {
-    let mut gate = state.submit_gate.lock().await;
-    if let Some(job) = gate.as_ref().and_then(|id| state.runner.job(id)) {
-        // A job we queued has not finished: whether the device is provisioned is not
-        // decided yet, so nobody can be authorized against it.
-        if matches!(job.state, JobState::Queued | JobState::Running) {
-            return Err(ApiError::Busy { running: job.id.to_string() });
-        }
-    }
+    let _gate = state.submit_gate.lock().await;
     let provisioned = state.runner.store().status().provisioned;
     authorize(provisioned)?;
+    // While a job runs, whether the device is provisioned is not decided yet, so nobody
+    // is let through on the strength of "unprovisioned". The runner frees single-flight
+    // only after the outcome is committed.
+    if let Some(running) = state.runner.active() {
+        return Err(ApiError::Busy { running: running.to_string() });
+    }
     let runner = state.runner.clone();
     let result = tokio::task::spawn_blocking(move || match work {
         Work::Apply(bytes, source) => runner.submit_apply(Submission { bytes, source }),
@@ -159,10 +158,7 @@ pub(crate) async fn submit(
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("submitting the job: {e}")))?;
-    let job = result.map_err(submit_error)?;
-    *gate = Some(job.id.clone());
-    *state.last_job.lock().unwrap_or_else(|e| e.into_inner()) = Some(job.id.clone());
-    Ok(job)
+    result.map_err(submit_error)
 }
 
 pub(crate) fn submit_error(e: SubmitError) -> ApiError {

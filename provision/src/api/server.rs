@@ -92,9 +92,8 @@ pub fn state(
         nonces: Nonces::default(),
         token: BootstrapToken::generate(),
         device_names,
-        submit_gate: tokio::sync::Mutex::new(None),
+        submit_gate: tokio::sync::Mutex::new(()),
         ui_jobs: Default::default(),
-        last_job: Default::default(),
         shutdown,
         openapi_json: super::openapi::json(),
     })

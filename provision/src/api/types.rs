@@ -94,7 +94,7 @@ pub struct StatusResponse {
     pub provisioned: bool,
     pub current: Option<GenerationInfo>,
     pub previous: Option<GenerationInfo>,
-    /// The last job submitted through this service since it started (`null` after a restart).
+    /// The newest job kept on the device (job records survive restarts).
     pub last_job: Option<JobSnapshot>,
     pub versions: Versions,
 }
