@@ -4,8 +4,8 @@
 //! so changing any of them (or the namespace) makes it fail. Verification accepts a
 //! signature only from one of the keys it is given — the admins of the current generation.
 //!
-//! Key types: ssh-ed25519, ecdsa-sha2-nistp256/384/521 and ssh-rsa (rsa-sha2-256/512
-//! signatures) verify in-process. The crate also verifies FIDO keys
+//! Key types: every type config.toml accepts. ssh-ed25519, ecdsa-sha2-nistp256/384/521
+//! and ssh-rsa (rsa-sha2-256/512 signatures) verify in-process. The crate also verifies FIDO keys
 //! (sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com) over the
 //! authenticator data; we additionally require the user-presence flag, as sshd does
 //! by default.
