@@ -99,11 +99,25 @@ pub(crate) fn verify_signed(state: &SharedState, request: &Signed<'_>) -> Result
         nonce,
         request.body,
     );
-    let index = signature::verify(&keys, &message, &sig).map_err(|e| ApiError::Unauthorized(e.to_string()))?;
+    let index = signature::verify(&keys, &message, &sig).map_err(|e| {
+        tracing::warn!(method = %request.method, path = request.uri.path(), reason = %e, "signature refused");
+        ApiError::Unauthorized(e.to_string())
+    })?;
     // Only now, with a signature over this exact request, may the nonce be spent.
     state.nonces.consume(nonce).map_err(|e| ApiError::Unauthorized(e.to_string()))?;
-    let user = admins.iter().find(|a| signature::parse_keys([a.public_key.as_str()]).first() == Some(&keys[index]));
-    Ok(user.map(|a| a.user.clone()).unwrap_or_default())
+    let user = admins
+        .iter()
+        .find(|a| signature::parse_keys([a.public_key.as_str()]).first() == Some(&keys[index]))
+        .map(|a| a.user.clone())
+        .unwrap_or_default();
+    tracing::info!(
+        method = %request.method,
+        path = request.uri.path(),
+        user,
+        key = %keys[index].fingerprint(ssh_key::HashAlg::Sha256),
+        "signed request accepted"
+    );
+    Ok(user)
 }
 
 /// Host/Origin/Referer checks for unsigned first-boot requests.

@@ -40,7 +40,25 @@ pub fn app(state: SharedState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// One structured log line per request: mutations at info, reads at debug (so the
+/// default filter keeps the journal readable and the hot read paths cheap).
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        tracing::debug!(%method, path, status, elapsed_ms, "request");
+    } else {
+        tracing::info!(%method, path, status, elapsed_ms, "request");
+    }
+    response
 }
 
 async fn not_found() -> ApiError {

@@ -164,7 +164,12 @@ async fn apply(
     .await;
     match submitted {
         Ok(job) => {
-            state.ui_jobs.lock().unwrap_or_else(|e| e.into_inner()).insert(job.id.to_string(), device_url);
+            let mut jobs = state.ui_jobs.lock().unwrap_or_else(|e| e.into_inner());
+            if jobs.len() >= 64 {
+                // Only first-boot attempts land here; forgetting old ones only drops a link.
+                jobs.clear();
+            }
+            jobs.insert(job.id.to_string(), device_url);
             Ok(Redirect::to(&format!("/ui/jobs/{}", job.id)).into_response())
         }
         Err(e @ (ApiError::Busy { .. } | ApiError::InvalidBundle(_) | ApiError::TooLarge(_))) => {
