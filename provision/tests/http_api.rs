@@ -570,3 +570,47 @@ fn boot_ui_needs_its_token_and_closes_once_provisioned() {
         events.trim_end().lines().rev().find(|l| l.starts_with("data:")).unwrap().contains("\"state\":\"succeeded\"")
     );
 }
+
+/// A `.tar.gz` made by the system tar, as an operator would.
+fn bundle(dir: &Path, config: &[u8], extra: &[(&str, &[u8])]) -> Vec<u8> {
+    let root = dir.join("bundle");
+    std::fs::create_dir_all(root.join("files")).unwrap();
+    std::fs::write(root.join("config.toml"), config).unwrap();
+    let mut names = vec!["config.toml".to_owned(), "files".to_owned()];
+    for (name, contents) in extra {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        if !name.starts_with("files/") {
+            names.push((*name).to_owned());
+        }
+    }
+    let out = dir.join("bundle.tar.gz");
+    let status = Command::new("tar").arg("-czf").arg(&out).arg("-C").arg(&root).args(&names).status().unwrap();
+    assert!(status.success());
+    std::fs::read(out).unwrap()
+}
+
+#[test]
+fn bundles_apply_and_hostile_bundles_are_refused() {
+    let server = start(dev);
+    let dir = tempfile::tempdir().unwrap();
+    let admin = keygen(dir.path(), "admin", &["-t", "ed25519"]);
+    let h = host(&server);
+    let gz = |bytes: &[u8]| {
+        raw(&server, "POST", "/api/config", &[("Host", h.as_str()), ("Content-Type", "application/gzip")], bytes)
+    };
+    let stray = bundle(&dir.path().join("stray"), &config(&[&admin]), &[("stray.txt", b"not allowed")]);
+    let r = gz(&stray);
+    assert_eq!((r.status, r.code().as_str()), (422, "invalid_bundle"), "{}", r.text());
+    let bad = bundle(&dir.path().join("bad"), b"version = 2\n", &[]);
+    let r = gz(&bad);
+    assert_eq!((r.status, r.code().as_str()), (422, "invalid_config"), "{}", r.text());
+    let good = bundle(&dir.path().join("good"), &config(&[&admin]), &[("files/site/index.html", b"<h1>hi</h1>")]);
+    let r = gz(&good);
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(wait_job(&server, r.json()["job_url"].as_str().unwrap())["state"], "succeeded");
+    // Export gives back config.toml itself, not the bundle.
+    let r = signed(&server, &admin, "GET", "/api/config", b"");
+    assert_eq!(r.body, config(&[&admin]));
+}

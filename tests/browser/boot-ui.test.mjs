@@ -56,6 +56,8 @@ try {
     ctx.on("request", (r) => { if (!r.url().startsWith(base)) offline.push(r.url()); });
   }
   const page = await desktop.newPage();
+  const sse = []; // event-stream requests the job page makes
+  page.on("request", (r) => { if (/\/api\/jobs\/[0-9a-f]{32}\/events$/.test(r.url())) sse.push(r.url()); });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   // Responses with the 4xx statuses this test provokes on purpose are logged by Chromium
@@ -120,6 +122,7 @@ try {
     assert.ok(steps >= 2, `only ${steps} progress steps shown`);
     assert.match(await result.textContent(), /Generation \d+ is active/);
     assert.match(await result.locator("a").getAttribute("href"), /^http:\/\//);
+    assert.equal(sse.length, 1, "the job page follows the job over SSE");
   });
 
   await step("the setup page is gone once provisioned", async () => {
