@@ -2,93 +2,17 @@
 //! single-flight, persistence across restarts, rollback and discard.
 
 use std::path::Path;
-use std::time::Duration;
 
-use cairn_config::Config;
-use provision::activate::{Activate, BoxFuture, Failure, NoActivator, Progress, Request};
-use provision::jobs::{
-    ActivatorKind, JobKind, JobRunner, JobSnapshot, JobState, Rollback, Source, StepStatus, Submission, SubmitError,
-};
-use provision::plan::{UnitEntry, UnitMode, sha256_hex};
-use provision::render::{Render, RenderContext, Rendered, RenderedFile};
+mod common;
 
-const MINIMAL: &[u8] = include_bytes!("../../config/tests/fixtures/valid/minimal.toml");
-const FULL: &[u8] = include_bytes!("../../config/tests/fixtures/valid/full.toml");
+use common::{OneUnitPerContainer, Scripted, submission, wait};
+use provision::activate::{Activate, NoActivator};
+use provision::jobs::{ActivatorKind, JobKind, JobRunner, JobSnapshot, JobState, Rollback, StepStatus, SubmitError};
 
-fn submission(bytes: &[u8]) -> Submission {
-    Submission { bytes: bytes.to_vec(), source: Source::Cli }
-}
-
-async fn wait(runner: &JobRunner, job: &JobSnapshot) -> JobSnapshot {
-    for _ in 0..500 {
-        let now = runner.job(&job.id).unwrap();
-        if matches!(now.state, JobState::Succeeded | JobState::Failed) {
-            return now;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("job {} did not end", job.id);
-}
+use common::{FULL, MINIMAL};
 
 fn steps(job: &JobSnapshot) -> Vec<(String, StepStatus)> {
     job.events.iter().map(|e| (e.step.clone(), e.status)).collect()
-}
-
-/// One unit per container, contents derived from the config so edits change hashes.
-#[derive(Debug)]
-struct OneUnitPerContainer;
-
-impl Render for OneUnitPerContainer {
-    fn describe(&self) -> &'static str {
-        "test renderer"
-    }
-    fn render(&self, config: &Config, _: &RenderContext) -> Result<Rendered, String> {
-        let mut rendered = Rendered::default();
-        for unit in config.containers.containers() {
-            let name = &unit.name.value;
-            let contents = format!("[Container]\n# {unit:?}\n").into_bytes();
-            let path = format!("quadlet/{name}.container");
-            rendered.units.push(UnitEntry {
-                kind: "container".into(),
-                name: name.clone(),
-                mode: UnitMode::Rootful,
-                service: format!("{name}.service"),
-                path: path.clone(),
-                sha256: sha256_hex(&contents),
-            });
-            rendered.files.push(RenderedFile { path, contents, mode: 0o644 });
-        }
-        rendered.files.push(RenderedFile { path: "users.json".into(), contents: b"{}".to_vec(), mode: 0o600 });
-        Ok(rendered)
-    }
-}
-
-/// Activates fine; health fails while `fail_health` says so.
-#[derive(Debug)]
-struct Scripted {
-    fail_health: bool,
-}
-
-impl Activate for Scripted {
-    fn skipped(&self) -> Option<&'static str> {
-        None
-    }
-    fn activate<'a>(&'a self, r: &'a Request, p: Progress<'a>) -> BoxFuture<'a, Result<String, Failure>> {
-        Box::pin(async move {
-            p(format!("would start {}", r.plan.start.len()));
-            Ok(r.plan.summary())
-        })
-    }
-    fn health<'a>(&'a self, _: &'a Request, _: Progress<'a>) -> BoxFuture<'a, Result<String, Failure>> {
-        let fail = self.fail_health;
-        Box::pin(async move {
-            if fail {
-                Err(Failure { message: "web.service failed".into(), details: vec!["journal: boom".into()] })
-            } else {
-                Ok("healthy".into())
-            }
-        })
-    }
 }
 
 fn runner_with(dir: &Path, activator: Box<dyn Activate>) -> JobRunner {

@@ -85,7 +85,7 @@ impl JobRunner {
         let handle = tokio::runtime::Handle::try_current().context("the job runner needs a tokio runtime")?;
         let store =
             Store::open(state_dir).with_context(|| format!("opening state directory {}", state_dir.display()))?;
-        let recovered = match StateLock::try_acquire(&store.lock_path(), "recover")
+        let recovered = match StateLock::try_acquire_briefly(&store.lock_path(), "recover")
             .with_context(|| format!("locking {}", store.lock_path().display()))?
         {
             Ok(_lock) => Some(store.recover().context("recovering the state directory")?),
@@ -164,7 +164,7 @@ impl JobRunner {
         }
         let id = JobId::random().map_err(|e| SubmitError::Internal(e.into()))?;
         let lock_path = self.inner.store.lock_path();
-        let lock = match StateLock::try_acquire(&lock_path, id.as_str()) {
+        let lock = match StateLock::try_acquire_briefly(&lock_path, id.as_str()) {
             Ok(Ok(lock)) => lock,
             Ok(Err(held)) => {
                 return Err(SubmitError::Busy { running: held.holder.parse().unwrap_or_else(|_| JobId::unknown()) });
