@@ -4,6 +4,7 @@ mod follow;
 mod generations;
 mod plan;
 mod recover;
+mod render;
 mod rollback;
 mod schema;
 mod state;
@@ -31,6 +32,8 @@ struct Cli {
 enum Command {
     /// Check a config.toml or bundle and print every problem found.
     Validate(validate::Args),
+    /// Render a config.toml or bundle into Quadlet, systemd and host files.
+    Render(render::Args),
     /// Print the JSON Schema of config.toml (for editors such as taplo / Even Better TOML).
     Schema,
     /// Show what applying a config would change on this device (units, host settings).
@@ -48,6 +51,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => ExitCode::from(validate::run(&args)),
+        Command::Render(args) => ExitCode::from(render::run(&args)),
         Command::Schema => schema::run(),
         Command::Plan(args) => report_error(plan::run(&args)),
         Command::Recover(args) => report_error(recover::run(&args)),
