@@ -62,12 +62,22 @@ async fn dev_mode_applies_and_skips_activation_and_health() {
     store.verify(1).unwrap();
     assert!(dir.path().join(format!("jobs/{}.json", job.id)).is_file());
 
-    // A second apply moves current to 2 and previous to 1.
+    // A second apply moves current to 2 and previous to 1; the real renderer's units land.
     let job2 = runner.submit_apply(submission(FULL)).unwrap();
     let done2 = wait(&runner, &job2).await;
     assert_eq!(done2.state, JobState::Succeeded, "{done2:#?}");
     let status = store.status();
     assert_eq!((status.current.map(|g| g.id), status.previous.map(|g| g.id)), (Some(2), Some(1)));
+    let manifest = store.manifest(2).unwrap();
+    assert!(!manifest.units.is_empty());
+    for unit in &manifest.units {
+        assert!(dir.path().join("current/rendered").join(&unit.path).is_file(), "{unit:?}");
+    }
+    store.verify(2).unwrap();
+    let plan = done2.events.iter().find(|e| e.step == "plan" && e.status == Succeeded).unwrap();
+    let expected = provision::plan::diff(Some(&store.manifest(1).unwrap()), &manifest, &[]);
+    assert_eq!(plan.message, expected.summary());
+    assert!(!expected.start.is_empty() && !expected.host.is_empty(), "{expected:?}");
 
     // Records survive a restart.
     drop(runner);
@@ -201,4 +211,31 @@ async fn only_the_newest_five_generations_are_kept() {
     }
     let ids: Vec<u64> = runner.store().generations().into_iter().map(|g| g.id).collect();
     assert_eq!(ids, vec![8, 7, 6, 5, 4]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bundle_payload_lands_in_files_of_the_generation() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("config.toml"), MINIMAL).unwrap();
+    std::fs::create_dir_all(src.path().join("files/site")).unwrap();
+    std::fs::write(src.path().join("files/site/index.html"), "<h1>hi</h1>").unwrap();
+    let bundle = src.path().join("bundle.tar.gz");
+    let status = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(&bundle)
+        .arg("-C")
+        .arg(src.path())
+        .args(["config.toml", "files"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let dir = tempfile::tempdir().unwrap();
+    let runner = JobRunner::open(dir.path(), ActivatorKind::None).unwrap();
+    let job = runner.submit_apply(submission(&std::fs::read(&bundle).unwrap())).unwrap();
+    let done = wait(&runner, &job).await;
+    assert_eq!(done.state, JobState::Succeeded, "{done:#?}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("current/files/site/index.html")).unwrap(), "<h1>hi</h1>");
+    assert_eq!(runner.store().current_config().unwrap(), MINIMAL);
+    runner.store().verify(1).unwrap();
 }

@@ -69,10 +69,7 @@ fn step<T>(
 
 fn apply(runner: &JobRunner, id: &JobId, input: Prepared) -> Result<(), Failed> {
     let store = runner.store();
-    let context = RenderContext {
-        config_dir: store.root().join("current").display().to_string(),
-        files_dir: store.root().join("current/files").display().to_string(),
-    };
+    let context = RenderContext::for_state_dir(store.root());
     let renderer = &runner.inner.renderer;
     let rendered = step(runner, id, "render", || {
         let rendered = renderer.render(&input.config, &context)?;
@@ -100,14 +97,23 @@ fn apply(runner: &JobRunner, id: &JobId, input: Prepared) -> Result<(), Failed> 
         created_at: super::now(),
     };
     runner.emit(id, "promote", StepStatus::Started, "");
-    let generation = match store.stage(&candidate) {
-        Ok(g) => g,
+    let staged = match store.stage(&candidate) {
+        Ok(staged) => staged,
         Err(e) => {
             runner.emit(id, "promote", StepStatus::Failed, e.to_string());
             return Err(Failed::before_promotion(format!("promote: {e}")));
         }
     };
+    let generation = staged.id;
     runner.set_generation(id, generation);
+    if !staged.unowned.is_empty() {
+        runner.emit(
+            id,
+            "promote",
+            StepStatus::Started,
+            format!("left owned by root (account missing on this host): {}", staged.unowned.join(", ")),
+        );
+    }
     let transition = promote(runner, id, store.promote(generation), old)?;
     let request = Request {
         state_dir: store.root().to_owned(),

@@ -26,10 +26,10 @@ impl HostSetting {
     pub fn inputs(self) -> &'static [&'static str] {
         match self {
             Self::Users => &["users.json", "admin-signers"],
-            Self::Network => &["network/"],
+            Self::Network => &["network/networkd/"],
             Self::Firewall => &["firewall/"],
-            Self::Dnsmasq => &["dnsmasq/"],
-            Self::Chrony => &["chrony/"],
+            Self::Dnsmasq => &["network/dnsmasq.conf"],
+            Self::Chrony => &["network/chrony.conf"],
             Self::Kiosk => &["kiosk/"],
         }
     }

@@ -56,9 +56,15 @@ impl Render for OneUnitPerContainer {
                 path: path.clone(),
                 sha256: sha256_hex(&contents),
             });
-            rendered.files.push(RenderedFile { path, contents, mode: 0o644 });
+            rendered.files.push(RenderedFile { path, contents, mode: 0o644, owner: None });
         }
-        rendered.files.push(RenderedFile { path: "users.json".into(), contents: b"{}".to_vec(), mode: 0o600 });
+        rendered.files.push(RenderedFile {
+            path: "users.json".into(),
+            contents: b"{}".to_vec(),
+            mode: 0o600,
+            owner: None,
+        });
+        rendered.manifest_json = serde_json::to_vec(&serde_json::json!({ "units": rendered.units })).unwrap();
         Ok(rendered)
     }
 }
