@@ -70,7 +70,7 @@ impl JobRunner {
     pub fn open(state_dir: &Path, activator: ActivatorKind) -> anyhow::Result<Self> {
         let activator: Box<dyn Activate> = match activator {
             ActivatorKind::None => Box::new(NoActivator),
-            ActivatorKind::Systemd => Box::new(SystemdActivator),
+            ActivatorKind::Systemd => Box::new(SystemdActivator::default()),
         };
         Self::with_parts(state_dir, activator, render::default_renderer())
     }

@@ -121,6 +121,7 @@ fn apply(runner: &JobRunner, id: &JobId, input: Prepared) -> Result<(), Failed> 
         config: input.config,
         manifest: candidate_manifest,
         plan,
+        started: std::time::Instant::now(),
     };
     activate_and_commit(runner, id, &transition, request, old_manifest)
 }
@@ -142,7 +143,14 @@ fn activate_kept(runner: &JobRunner, id: &JobId, generation: u64) -> Result<(), 
     .map_err(Failed::before_promotion)?;
     runner.emit(id, "promote", StepStatus::Started, "");
     let transition = promote(runner, id, store.reactivate(generation), old)?;
-    let request = Request { state_dir: store.root().to_owned(), generation, config, manifest, plan };
+    let request = Request {
+        state_dir: store.root().to_owned(),
+        generation,
+        config,
+        manifest,
+        plan,
+        started: std::time::Instant::now(),
+    };
     activate_and_commit(runner, id, &transition, request, old_manifest)
 }
 
@@ -254,6 +262,7 @@ fn roll_back(
         config: failed.config.clone(),
         manifest: old_manifest.cloned().unwrap_or_default(),
         plan: plan::diff(Some(&failed.manifest), &old_manifest.cloned().unwrap_or_default(), &[]),
+        started: std::time::Instant::now(),
     };
     let progress = |line: String| runner.emit(id, "rollback", StepStatus::Started, line);
     match runner.inner.handle.block_on(runner.inner.activator.activate(&back, &progress)) {
