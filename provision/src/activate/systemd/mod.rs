@@ -6,6 +6,8 @@
 //!
 //! This needs a running systemd; it is exercised in the qemu appliance, not in `cargo test`.
 
+#[cfg(test)]
+mod fake;
 mod journal;
 mod manager;
 mod proxy;
@@ -80,50 +82,10 @@ impl SystemdActivator {
     }
 
     async fn run(&self, request: &Request, progress: Progress<'_>) -> Result<String, Failure> {
-        let deadline =
-            Instant::from_std(request.started) + Duration::from_secs(request.config.activation.timeout_seconds.into());
         let managers = self.connect(request).await?;
-        let plan = &request.plan;
-        // Stop removed units while their old definitions are still loaded.
-        for unit in &plan.stop {
-            if let Err(e) = managers.of(unit.mode).map_err(Failure::new)?.run(Verb::Stop, &unit.service, deadline).await
-            {
-                return Err(unit_failure(unit, e).await);
-            }
-            progress(format!("stopped {unit}"));
-        }
-        let uid = if managers.user.is_some() { Some(account(ROOTLESS_USER)?.0) } else { None };
         let owner = if managers.user.is_some() { Some(account(ROOTLESS_USER)?) } else { None };
-        let exposed = expose::sync(&request.state_dir, &RuntimeDirs::device(uid), owner)
-            .map_err(|e| Failure::new(format!("exposing unit files: {e}")))?;
-        progress(format!("unit files exposed ({} linked, {} removed)", exposed.linked.len(), exposed.removed.len()));
-        managers.system.reload().await.map_err(|e| Failure::new(format!("daemon-reload (system): {e}")))?;
-        if let Some(user) = &managers.user {
-            user.reload().await.map_err(|e| Failure::new(format!("daemon-reload ({ROOTLESS_USER}): {e}")))?;
-        }
-        progress("daemon-reload done".into());
-        let rendered = request.state_dir.join("current/rendered");
-        for setting in &plan.host {
-            let done =
-                self.host.apply(*setting, &rendered).await.map_err(|e| Failure::new(format!("{setting}: {e}")))?;
-            progress(format!("{setting}: {done}"));
-        }
-        for (verb, units) in [(Verb::Restart, &plan.restart), (Verb::Start, &plan.start)] {
-            for unit in units {
-                if let Err(e) = managers.of(unit.mode).map_err(Failure::new)?.run(verb, &unit.service, deadline).await {
-                    return Err(unit_failure(unit, e).await);
-                }
-                progress(format!("{}ed {unit}", verb.as_str()));
-            }
-        }
-        Ok(format!(
-            "stopped {}, restarted {}, started {}, left {} untouched; host settings applied: {}",
-            plan.stop.len(),
-            plan.restart.len(),
-            plan.start.len(),
-            plan.unchanged.len(),
-            plan.host.len()
-        ))
+        let dirs = RuntimeDirs::device(owner.map(|(uid, _)| uid));
+        execute(&managers, self.host.as_ref(), &dirs, owner, request, progress).await
     }
 
     async fn health(&self, request: &Request, progress: Progress<'_>) -> Result<String, Failure> {
@@ -142,6 +104,56 @@ impl SystemdActivator {
             }
         }
     }
+}
+
+/// Executes `request.plan` on connected managers: the order that keeps every step safe.
+async fn execute(
+    managers: &Managers,
+    host: &dyn HostSettings,
+    dirs: &RuntimeDirs,
+    rootless_owner: Option<(u32, u32)>,
+    request: &Request,
+    progress: Progress<'_>,
+) -> Result<String, Failure> {
+    let deadline =
+        Instant::from_std(request.started) + Duration::from_secs(request.config.activation.timeout_seconds.into());
+    let plan = &request.plan;
+    // Stop removed units while their old definitions are still loaded.
+    for unit in &plan.stop {
+        if let Err(e) = managers.of(unit.mode).map_err(Failure::new)?.run(Verb::Stop, &unit.service, deadline).await {
+            return Err(unit_failure(unit, e).await);
+        }
+        progress(format!("stopped {unit}"));
+    }
+    let exposed = expose::sync(&request.state_dir, dirs, rootless_owner)
+        .map_err(|e| Failure::new(format!("exposing unit files: {e}")))?;
+    progress(format!("unit files exposed ({} linked, {} removed)", exposed.linked.len(), exposed.removed.len()));
+    managers.system.reload().await.map_err(|e| Failure::new(format!("daemon-reload (system): {e}")))?;
+    if let Some(user) = &managers.user {
+        user.reload().await.map_err(|e| Failure::new(format!("daemon-reload ({ROOTLESS_USER}): {e}")))?;
+    }
+    progress("daemon-reload done".into());
+    let rendered = request.state_dir.join("current/rendered");
+    for setting in &plan.host {
+        let done = host.apply(*setting, &rendered).await.map_err(|e| Failure::new(format!("{setting}: {e}")))?;
+        progress(format!("{setting}: {done}"));
+    }
+    for (verb, units) in [(Verb::Restart, &plan.restart), (Verb::Start, &plan.start)] {
+        for unit in units {
+            if let Err(e) = managers.of(unit.mode).map_err(Failure::new)?.run(verb, &unit.service, deadline).await {
+                return Err(unit_failure(unit, e).await);
+            }
+            progress(format!("{}ed {unit}", verb.as_str()));
+        }
+    }
+    Ok(format!(
+        "stopped {}, restarted {}, started {}, left {} untouched; host settings applied: {}",
+        plan.stop.len(),
+        plan.restart.len(),
+        plan.start.len(),
+        plan.unchanged.len(),
+        plan.host.len()
+    ))
 }
 
 impl Activate for SystemdActivator {
