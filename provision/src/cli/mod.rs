@@ -1,5 +1,6 @@
 //! Command-line entry point: argument parsing only; each command lives in its own module.
 
+mod boot;
 mod follow;
 mod generations;
 mod plan;
@@ -44,6 +45,8 @@ enum Command {
     Generations(generations::Args),
     /// Make a kept generation current again (rollback or forward), as a job.
     Rollback(rollback::Args),
+    /// After a reboot: expose the current generation's units, daemon-reload, start them all.
+    Boot(boot::Args),
 }
 
 /// Parses arguments and runs the command; returns the process exit code.
@@ -57,6 +60,7 @@ pub fn run() -> ExitCode {
         Command::Recover(args) => report_error(recover::run(&args)),
         Command::Generations(args) => report_error(generations::run(&args)),
         Command::Rollback(args) => report_error(rollback::run(&args)),
+        Command::Boot(args) => report_error(boot::run(&args)),
     }
 }
 
