@@ -6,6 +6,7 @@
 //! memory, broadcast to subscribers and persisted to `<state>/jobs/<id>.json` after
 //! every change. See docs/architecture/jobs.md.
 
+mod journald;
 mod lock;
 mod machine;
 mod pipeline;

@@ -6,6 +6,7 @@
 
 use cairn_config::Config;
 
+use super::journald;
 use super::lock::StateLock;
 use super::prepare::Prepared;
 use super::types::{JobId, Rollback, StepStatus};
@@ -29,15 +30,28 @@ impl Failed {
 
 pub(super) fn run_apply(runner: &JobRunner, id: &JobId, lock: StateLock, input: Prepared) {
     runner.change(id, Command::Start, |_| {});
-    let result = apply(runner, id, input);
+    let result = recover_first(runner, id).and_then(|()| apply(runner, id, input));
     finish(runner, id, lock, result);
 }
 
 pub(super) fn run_activate(runner: &JobRunner, id: &JobId, lock: StateLock, generation: u64) {
     runner.change(id, Command::Start, |_| {});
     runner.set_generation(id, generation);
-    let result = activate_kept(runner, id, generation);
+    let result = recover_first(runner, id).and_then(|()| activate_kept(runner, id, generation));
     finish(runner, id, lock, result);
+}
+
+/// With the lock held, the store must be in a committed state before anything moves
+/// (a rollback that failed earlier may have left a transition behind).
+fn recover_first(runner: &JobRunner, id: &JobId) -> Result<(), Failed> {
+    match runner.store().recover() {
+        Ok(crate::store::Recovery::Clean) => Ok(()),
+        Ok(done) => {
+            runner.emit(id, "promote", StepStatus::Started, format!("recovered a leftover transition first: {done}"));
+            Ok(())
+        }
+        Err(e) => Err(Failed::before_promotion(format!("recovering the state directory: {e}"))),
+    }
 }
 
 fn finish(runner: &JobRunner, id: &JobId, lock: StateLock, result: Result<(), Failed>) {
@@ -164,6 +178,12 @@ fn promote(
     match result {
         Ok(t) => {
             let was = old.map_or("nothing was".to_owned(), |o| format!("was generation {o}"));
+            journald::record(
+                journald::PROMOTED,
+                5,
+                &format!("generation {} is current ({was}); activating", t.target()),
+                &[("CAIRN_GENERATION", t.target().to_string()), ("CAIRN_JOB", id.to_string())],
+            );
             runner.emit(id, "promote", StepStatus::Succeeded, format!("generation {} is current ({was})", t.target()));
             Ok(t)
         }
@@ -213,6 +233,12 @@ fn activate_and_commit(
     let store = runner.store();
     step(runner, id, "commit", || {
         store.commit(transition).map_err(|e| e.to_string())?;
+        journald::record(
+            journald::COMMITTED,
+            5,
+            &format!("generation {} committed", transition.target()),
+            &[("CAIRN_GENERATION", transition.target().to_string()), ("CAIRN_JOB", id.to_string())],
+        );
         let collected = store
             .collect()
             .map_err(|e| format!("generation {} committed; collecting old ones: {e}", transition.target()))?;
@@ -243,8 +269,20 @@ fn roll_back(
     runner.emit(id, "rollback", StepStatus::Started, "");
     if let Err(e) = store.undo(transition, "rolled_back") {
         runner.emit(id, "rollback", StepStatus::Failed, format!("flipping back: {e}"));
+        journald::record(
+            journald::ROLLBACK_FAILED,
+            2,
+            &format!("rolling back from generation {} failed: {e}", transition.target()),
+            &[("CAIRN_GENERATION", transition.target().to_string()), ("CAIRN_JOB", id.to_string())],
+        );
         return Rollback::Failed;
     }
+    journald::record(
+        journald::ROLLED_BACK,
+        4,
+        &format!("generation {} failed and was rolled back", transition.target()),
+        &[("CAIRN_GENERATION", transition.target().to_string()), ("CAIRN_JOB", id.to_string())],
+    );
     let (outcome, restored) = match transition.from() {
         None if transition.discards_on_undo() => {
             (Rollback::Discarded, "the failed first generation was discarded; the device is unprovisioned".to_owned())
