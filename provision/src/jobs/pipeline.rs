@@ -294,10 +294,16 @@ fn roll_back(
         runner.emit(id, "rollback", StepStatus::Succeeded, format!("{restored} ({reason})"));
         return outcome;
     }
+    // The restored generation's own config decides which of its units may fail.
+    let config = transition
+        .from()
+        .and_then(|g| store.config(g).ok())
+        .and_then(|bytes| cairn_config::validate(&bytes).config)
+        .unwrap_or_else(|| failed.config.clone());
     let back = Request {
         state_dir: failed.state_dir.clone(),
         generation: transition.from().unwrap_or(0),
-        config: failed.config.clone(),
+        config,
         manifest: old_manifest.cloned().unwrap_or_default(),
         plan: plan::diff(Some(&failed.manifest), &old_manifest.cloned().unwrap_or_default(), &[]),
         started: std::time::Instant::now(),

@@ -54,9 +54,9 @@ pub async fn wait(
             }
         }
     }
-    if let Some(allowed) = &policy.allow_degraded {
+    if policy.allow_degraded.is_some() {
         for unit in &policy.units {
-            if allowed.contains(&unit.service) || policy.required.contains(unit) {
+            if policy.may_fail(unit) || policy.required.contains(unit) {
                 continue;
             }
             if state(unit, states).await? == "failed" {

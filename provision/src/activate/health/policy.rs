@@ -72,6 +72,20 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// Whether `unit` failing is tolerated: never for required units; when
+    /// `allow_degraded` is given only for the units it lists; otherwise for any other unit.
+    pub fn may_fail(&self, unit: &UnitRef) -> bool {
+        if self.required.contains(unit) {
+            return false;
+        }
+        match &self.allow_degraded {
+            None => true,
+            Some(allowed) => allowed.contains(&unit.service),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +109,16 @@ mod tests {
             }
         }
         assert_eq!(policy.units.len(), rendered.units.len());
+        // full.toml: allow_degraded = ["metrics"], so only metrics may fail.
+        let metrics = policy.units.iter().find(|u| u.service == "metrics.service").unwrap();
+        assert!(policy.may_fail(metrics));
+        assert!(!policy.may_fail(&policy.required[0]));
+        let other =
+            policy.units.iter().find(|u| !policy.required.contains(u) && u.service != "metrics.service").unwrap();
+        assert!(!policy.may_fail(other));
+        let mut lenient = policy.clone();
+        lenient.allow_degraded = None;
+        assert!(lenient.may_fail(other) && !lenient.may_fail(&policy.required[0]));
         assert_eq!(policy.timeout, Duration::from_secs(config.activation.timeout_seconds.into()));
     }
 }

@@ -17,7 +17,7 @@ use super::{Managers, execute};
 use crate::activate::expose::RuntimeDirs;
 use crate::activate::host::HostSettings;
 use crate::activate::{BoxFuture, Request};
-use crate::plan::{HostSetting, Manifest, Plan, UnitMode, UnitRef};
+use crate::plan::{HostSetting, Manifest, Plan, UnitEntry, UnitMode, UnitRef};
 
 /// Every call the fakes receive, in order, across managers and the host.
 #[derive(Clone, Debug, Default)]
@@ -191,6 +191,25 @@ fn unit(mode: UnitMode, service: &str) -> UnitRef {
     UnitRef { mode, service: service.into() }
 }
 
+/// minimal.toml requires `web`: a manifest with it as a rootful container.
+fn manifest_with_web() -> Manifest {
+    Manifest {
+        units: vec![UnitEntry {
+            kind: "container".into(),
+            name: "web".into(),
+            mode: UnitMode::Rootful,
+            service: "web.service".into(),
+            path: "quadlet/rootful/web.container".into(),
+            sha256: "0".repeat(64),
+        }],
+        files: Default::default(),
+    }
+}
+
+fn minimal_config() -> cairn_config::Config {
+    cairn_config::validate(include_bytes!("../../../../config/tests/fixtures/valid/minimal.toml")).config.unwrap()
+}
+
 #[tokio::test]
 async fn the_executor_follows_the_plan_in_order_and_never_touches_unchanged_units() {
     let log = Log::default();
@@ -215,7 +234,7 @@ async fn the_executor_follows_the_plan_in_order_and_never_touches_unchanged_unit
         state_dir: state.path().to_owned(),
         generation: 1,
         config,
-        manifest: Manifest::default(),
+        manifest: manifest_with_web(),
         plan: Plan {
             stop: vec![unit(UnitMode::Rootful, "old.service")],
             restart: vec![unit(UnitMode::Rootless, "edited.service")],
@@ -242,11 +261,11 @@ async fn the_executor_follows_the_plan_in_order_and_never_touches_unchanged_unit
     assert!(dirs.rootful_quadlet.join("new.container").is_file(), "unit files are exposed before the reload");
 }
 
-#[tokio::test]
-async fn a_failed_start_stops_the_plan() {
+/// Runs `plan` on a system-only fake where `failing` units' jobs fail.
+async fn run_plan(failing: Vec<&'static str>, plan: Plan) -> (Result<String, crate::activate::Failure>, Vec<String>) {
     let log = Log::default();
     let managers = Managers {
-        system: Manager::new(fake("system", &log, vec!["new.service"], &[]).await, "system").await.unwrap(),
+        system: Manager::new(fake("system", &log, failing, &[]).await, "system").await.unwrap(),
         user: None,
     };
     let state = tempfile::tempdir().unwrap();
@@ -258,22 +277,41 @@ async fn a_failed_start_stops_the_plan() {
         rootless_quadlet: None,
         system_units: run.path().join("s"),
     };
-    let config =
-        cairn_config::validate(include_bytes!("../../../../config/tests/fixtures/valid/minimal.toml")).config.unwrap();
     let request = Request {
         state_dir: state.path().to_owned(),
         generation: 1,
-        config,
-        manifest: Manifest::default(),
-        plan: Plan {
-            start: vec![unit(UnitMode::Rootful, "new.service"), unit(UnitMode::Rootful, "later.service")],
-            ..Plan::default()
-        },
+        config: minimal_config(),
+        manifest: manifest_with_web(),
+        plan,
         started: std::time::Instant::now(),
     };
     log.take();
-    let failure = execute(&managers, &FakeHost(log.clone()), &dirs, None, &request, &|_| {}).await.unwrap_err();
-    assert_eq!(failure.message, "start new.service: job failed");
+    let result = execute(&managers, &FakeHost(log.clone()), &dirs, None, &request, &|_| {}).await;
+    (result, log.take())
+}
+
+#[tokio::test]
+async fn a_required_unit_that_fails_to_start_stops_the_plan() {
+    let plan = Plan {
+        start: vec![unit(UnitMode::Rootful, "web.service"), unit(UnitMode::Rootful, "later.service")],
+        ..Plan::default()
+    };
+    let (result, log) = run_plan(vec!["web.service"], plan).await;
+    let failure = result.unwrap_err();
+    assert_eq!(failure.message, "start web.service: job failed");
     assert!(!failure.details.is_empty(), "journal lines (or why there are none) are attached");
-    assert_eq!(log.take(), ["system Reload", "system start new.service"]);
+    assert_eq!(log, ["system Reload", "system start web.service"]);
+}
+
+#[tokio::test]
+async fn a_unit_allowed_to_fail_does_not_stop_the_others() {
+    // minimal.toml has no allow_degraded: units other than the required ones may fail.
+    let plan = Plan {
+        start: vec![unit(UnitMode::Rootful, "extra.service"), unit(UnitMode::Rootful, "web.service")],
+        ..Plan::default()
+    };
+    let (result, log) = run_plan(vec!["extra.service"], plan).await;
+    let summary = result.unwrap();
+    assert!(summary.ends_with("; degraded: extra.service"), "{summary}");
+    assert_eq!(log, ["system Reload", "system start extra.service", "system start web.service"]);
 }

@@ -118,6 +118,11 @@ async fn execute(
     let deadline =
         Instant::from_std(request.started) + Duration::from_secs(request.config.activation.timeout_seconds.into());
     let plan = &request.plan;
+    // A unit the health rules let fail (activation.allow_degraded, or any non-required
+    // unit when that key is absent) does not stop the others from starting. Without a
+    // policy (a config whose required units this manifest lacks) nothing may fail.
+    let policy = Policy::new(&request.config, &request.manifest).ok();
+    let may_fail = |unit: &UnitRef| policy.as_ref().is_some_and(|p| p.may_fail(unit));
     // Stop removed units while their old definitions are still loaded.
     for unit in &plan.stop {
         if let Err(e) = managers.of(unit.mode).map_err(Failure::new)?.run(Verb::Stop, &unit.service, deadline).await {
@@ -138,16 +143,22 @@ async fn execute(
         let done = host.apply(*setting, &rendered).await.map_err(|e| Failure::new(format!("{setting}: {e}")))?;
         progress(format!("{setting}: {done}"));
     }
+    let mut degraded = Vec::new();
     for (verb, units) in [(Verb::Restart, &plan.restart), (Verb::Start, &plan.start)] {
         for unit in units {
-            if let Err(e) = managers.of(unit.mode).map_err(Failure::new)?.run(verb, &unit.service, deadline).await {
-                return Err(unit_failure(unit, e).await);
+            match managers.of(unit.mode).map_err(Failure::new)?.run(verb, &unit.service, deadline).await {
+                Ok(()) => progress(format!("{}ed {unit}", verb.as_str())),
+                Err(e) if may_fail(unit) => {
+                    progress(format!("{e} (tolerated: {unit} may fail)"));
+                    degraded.push(unit.to_string());
+                }
+                Err(e) => return Err(unit_failure(unit, e).await),
             }
-            progress(format!("{}ed {unit}", verb.as_str()));
         }
     }
+    let degraded = if degraded.is_empty() { String::new() } else { format!("; degraded: {}", degraded.join(", ")) };
     Ok(format!(
-        "stopped {}, restarted {}, started {}, left {} untouched; host settings applied: {}",
+        "stopped {}, restarted {}, started {}, left {} untouched; host settings applied: {}{degraded}",
         plan.stop.len(),
         plan.restart.len(),
         plan.start.len(),
