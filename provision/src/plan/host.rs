@@ -38,6 +38,11 @@ impl HostSetting {
         self.inputs().iter().any(|p| if p.ends_with('/') { path.starts_with(p) } else { path == *p })
     }
 
+    /// Whether a generation (its rendered file index) has any input for this setting.
+    pub fn present_in(self, files: &BTreeMap<String, String>) -> bool {
+        files.keys().any(|p| self.owns(p))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Users => "users",

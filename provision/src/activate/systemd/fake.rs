@@ -202,7 +202,7 @@ fn manifest_with_web() -> Manifest {
             path: "quadlet/rootful/web.container".into(),
             sha256: "0".repeat(64),
         }],
-        files: Default::default(),
+        files: [("firewall/nftables.conf".to_owned(), "0".repeat(64))].into_iter().collect(),
     }
 }
 
@@ -314,4 +314,13 @@ async fn a_unit_allowed_to_fail_does_not_stop_the_others() {
     let summary = result.unwrap();
     assert!(summary.ends_with("; degraded: extra.service"), "{summary}");
     assert_eq!(log, ["system Reload", "system start extra.service", "system start web.service"]);
+}
+
+#[tokio::test]
+async fn host_settings_without_input_in_the_generation_are_left_alone() {
+    // After a discarded first apply nothing is current: users.json is gone, nothing to load.
+    let plan = Plan { host: vec![HostSetting::Users, HostSetting::Firewall], ..Plan::default() };
+    let (result, log) = run_plan(vec![], plan).await;
+    result.unwrap();
+    assert_eq!(log, ["system Reload", "host firewall"]);
 }

@@ -140,6 +140,12 @@ async fn execute(
     progress("daemon-reload done".into());
     let rendered = request.state_dir.join("current/rendered");
     for setting in &plan.host {
+        if !setting.present_in(&request.manifest.files) {
+            // Gone from the generation (or no generation left after a discarded first
+            // apply): there is nothing to load; the host keeps what it has until reboot.
+            progress(format!("{setting}: no input in this generation; left as is"));
+            continue;
+        }
         let done = host.apply(*setting, &rendered).await.map_err(|e| Failure::new(format!("{setting}: {e}")))?;
         progress(format!("{setting}: {done}"));
     }
