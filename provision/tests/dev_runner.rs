@@ -36,6 +36,8 @@ async fn dev_mode_applies_and_skips_activation_and_health() {
         ("render", Started),
         ("render", Succeeded),
         ("plan", Started),
+        ("plan", Started),
+        ("plan", Started),
         ("plan", Succeeded),
         ("promote", Started),
         ("promote", Succeeded),
@@ -50,6 +52,12 @@ async fn dev_mode_applies_and_skips_activation_and_health() {
     .collect();
     assert_eq!(steps(&done), expected);
     assert!(done.events.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+    let details: Vec<&str> =
+        done.events.iter().filter(|e| e.step == "plan" && e.status == Started).map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        details,
+        ["", "start: web.service (appsvc)", "host settings: users, network, firewall, dnsmasq, chrony"]
+    );
     assert!(done.finished_at.is_some());
 
     let store = runner.store();

@@ -98,6 +98,7 @@ fn apply(runner: &JobRunner, id: &JobId, input: Prepared) -> Result<(), Failed> 
     let candidate_manifest = rendered.manifest();
     let plan = step(runner, id, "plan", || {
         let plan = plan::diff(old_manifest.as_ref(), &candidate_manifest, &restart_services(&input.config));
+        report_plan(runner, id, &plan);
         let summary = plan.summary();
         Ok((plan, summary))
     })
@@ -151,6 +152,7 @@ fn activate_kept(runner: &JobRunner, id: &JobId, generation: u64) -> Result<(), 
         let manifest = store.manifest(generation).map_err(|e| e.to_string())?;
         let old_manifest = old.map(|g| store.manifest(g)).transpose().map_err(|e| e.to_string())?;
         let plan = plan::diff(old_manifest.as_ref(), &manifest, &restart_services(&config));
+        report_plan(runner, id, &plan);
         let summary = plan.summary();
         Ok(((config, manifest, old_manifest, plan), summary))
     })
@@ -323,6 +325,20 @@ fn roll_back(
             );
             Rollback::Failed
         }
+    }
+}
+
+/// One progress event per non-empty part of the plan (`start: a.service, b.service (appsvc)`).
+fn report_plan(runner: &JobRunner, id: &JobId, plan: &crate::plan::Plan) {
+    for (label, units) in [("stop", &plan.stop), ("restart", &plan.restart), ("start", &plan.start)] {
+        if !units.is_empty() {
+            let names: Vec<String> = units.iter().map(|u| u.to_string()).collect();
+            runner.emit(id, "plan", StepStatus::Started, format!("{label}: {}", names.join(", ")));
+        }
+    }
+    if !plan.host.is_empty() {
+        let names: Vec<&str> = plan.host.iter().map(|h| h.as_str()).collect();
+        runner.emit(id, "plan", StepStatus::Started, format!("host settings: {}", names.join(", ")));
     }
 }
 
