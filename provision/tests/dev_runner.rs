@@ -2,93 +2,17 @@
 //! single-flight, persistence across restarts, rollback and discard.
 
 use std::path::Path;
-use std::time::Duration;
 
-use cairn_config::Config;
-use provision::activate::{Activate, BoxFuture, Failure, NoActivator, Progress, Request};
-use provision::jobs::{
-    ActivatorKind, JobKind, JobRunner, JobSnapshot, JobState, Rollback, Source, StepStatus, Submission, SubmitError,
-};
-use provision::plan::{UnitEntry, UnitMode, sha256_hex};
-use provision::render::{Render, RenderContext, Rendered, RenderedFile};
+mod common;
 
-const MINIMAL: &[u8] = include_bytes!("../../config/tests/fixtures/valid/minimal.toml");
-const FULL: &[u8] = include_bytes!("../../config/tests/fixtures/valid/full.toml");
+use common::{OneUnitPerContainer, Scripted, submission, wait};
+use provision::activate::{Activate, NoActivator};
+use provision::jobs::{ActivatorKind, JobKind, JobRunner, JobSnapshot, JobState, Rollback, StepStatus, SubmitError};
 
-fn submission(bytes: &[u8]) -> Submission {
-    Submission { bytes: bytes.to_vec(), source: Source::Cli }
-}
-
-async fn wait(runner: &JobRunner, job: &JobSnapshot) -> JobSnapshot {
-    for _ in 0..500 {
-        let now = runner.job(&job.id).unwrap();
-        if matches!(now.state, JobState::Succeeded | JobState::Failed) {
-            return now;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("job {} did not end", job.id);
-}
+use common::{FULL, MINIMAL};
 
 fn steps(job: &JobSnapshot) -> Vec<(String, StepStatus)> {
     job.events.iter().map(|e| (e.step.clone(), e.status)).collect()
-}
-
-/// One unit per container, contents derived from the config so edits change hashes.
-#[derive(Debug)]
-struct OneUnitPerContainer;
-
-impl Render for OneUnitPerContainer {
-    fn describe(&self) -> &'static str {
-        "test renderer"
-    }
-    fn render(&self, config: &Config, _: &RenderContext) -> Result<Rendered, String> {
-        let mut rendered = Rendered::default();
-        for unit in config.containers.containers() {
-            let name = &unit.name.value;
-            let contents = format!("[Container]\n# {unit:?}\n").into_bytes();
-            let path = format!("quadlet/{name}.container");
-            rendered.units.push(UnitEntry {
-                kind: "container".into(),
-                name: name.clone(),
-                mode: UnitMode::Rootful,
-                service: format!("{name}.service"),
-                path: path.clone(),
-                sha256: sha256_hex(&contents),
-            });
-            rendered.files.push(RenderedFile { path, contents, mode: 0o644 });
-        }
-        rendered.files.push(RenderedFile { path: "users.json".into(), contents: b"{}".to_vec(), mode: 0o600 });
-        Ok(rendered)
-    }
-}
-
-/// Activates fine; health fails while `fail_health` says so.
-#[derive(Debug)]
-struct Scripted {
-    fail_health: bool,
-}
-
-impl Activate for Scripted {
-    fn skipped(&self) -> Option<&'static str> {
-        None
-    }
-    fn activate<'a>(&'a self, r: &'a Request, p: Progress<'a>) -> BoxFuture<'a, Result<String, Failure>> {
-        Box::pin(async move {
-            p(format!("would start {}", r.plan.start.len()));
-            Ok(r.plan.summary())
-        })
-    }
-    fn health<'a>(&'a self, _: &'a Request, _: Progress<'a>) -> BoxFuture<'a, Result<String, Failure>> {
-        let fail = self.fail_health;
-        Box::pin(async move {
-            if fail {
-                Err(Failure { message: "web.service failed".into(), details: vec!["journal: boom".into()] })
-            } else {
-                Ok("healthy".into())
-            }
-        })
-    }
 }
 
 fn runner_with(dir: &Path, activator: Box<dyn Activate>) -> JobRunner {
@@ -112,6 +36,8 @@ async fn dev_mode_applies_and_skips_activation_and_health() {
         ("render", Started),
         ("render", Succeeded),
         ("plan", Started),
+        ("plan", Started),
+        ("plan", Started),
         ("plan", Succeeded),
         ("promote", Started),
         ("promote", Succeeded),
@@ -126,6 +52,12 @@ async fn dev_mode_applies_and_skips_activation_and_health() {
     .collect();
     assert_eq!(steps(&done), expected);
     assert!(done.events.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+    let details: Vec<&str> =
+        done.events.iter().filter(|e| e.step == "plan" && e.status == Started).map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        details,
+        ["", "start: web.service (appsvc)", "host settings: users, network, firewall, dnsmasq, chrony"]
+    );
     assert!(done.finished_at.is_some());
 
     let store = runner.store();
@@ -138,12 +70,22 @@ async fn dev_mode_applies_and_skips_activation_and_health() {
     store.verify(1).unwrap();
     assert!(dir.path().join(format!("jobs/{}.json", job.id)).is_file());
 
-    // A second apply moves current to 2 and previous to 1.
+    // A second apply moves current to 2 and previous to 1; the real renderer's units land.
     let job2 = runner.submit_apply(submission(FULL)).unwrap();
     let done2 = wait(&runner, &job2).await;
     assert_eq!(done2.state, JobState::Succeeded, "{done2:#?}");
     let status = store.status();
     assert_eq!((status.current.map(|g| g.id), status.previous.map(|g| g.id)), (Some(2), Some(1)));
+    let manifest = store.manifest(2).unwrap();
+    assert!(!manifest.units.is_empty());
+    for unit in &manifest.units {
+        assert!(dir.path().join("current/rendered").join(&unit.path).is_file(), "{unit:?}");
+    }
+    store.verify(2).unwrap();
+    let plan = done2.events.iter().find(|e| e.step == "plan" && e.status == Succeeded).unwrap();
+    let expected = provision::plan::diff(Some(&store.manifest(1).unwrap()), &manifest, &[]);
+    assert_eq!(plan.message, expected.summary());
+    assert!(!expected.start.is_empty() && !expected.host.is_empty(), "{expected:?}");
 
     // Records survive a restart.
     drop(runner);
@@ -277,4 +219,31 @@ async fn only_the_newest_five_generations_are_kept() {
     }
     let ids: Vec<u64> = runner.store().generations().into_iter().map(|g| g.id).collect();
     assert_eq!(ids, vec![8, 7, 6, 5, 4]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bundle_payload_lands_in_files_of_the_generation() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("config.toml"), MINIMAL).unwrap();
+    std::fs::create_dir_all(src.path().join("files/site")).unwrap();
+    std::fs::write(src.path().join("files/site/index.html"), "<h1>hi</h1>").unwrap();
+    let bundle = src.path().join("bundle.tar.gz");
+    let status = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(&bundle)
+        .arg("-C")
+        .arg(src.path())
+        .args(["config.toml", "files"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let dir = tempfile::tempdir().unwrap();
+    let runner = JobRunner::open(dir.path(), ActivatorKind::None).unwrap();
+    let job = runner.submit_apply(submission(&std::fs::read(&bundle).unwrap())).unwrap();
+    let done = wait(&runner, &job).await;
+    assert_eq!(done.state, JobState::Succeeded, "{done:#?}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("current/files/site/index.html")).unwrap(), "<h1>hi</h1>");
+    assert_eq!(runner.store().current_config().unwrap(), MINIMAL);
+    runner.store().verify(1).unwrap();
 }

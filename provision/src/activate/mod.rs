@@ -28,6 +28,9 @@ pub struct Request {
     pub manifest: Manifest,
     /// What to change relative to the generation that was current before.
     pub plan: Plan,
+    /// When activation began: `activation.timeout_seconds` counts from here, for the
+    /// activate and health steps together.
+    pub started: std::time::Instant,
 }
 
 /// A failed activation or health check.
@@ -79,4 +82,7 @@ impl Activate for NoActivator {
         Box::pin(async { Err(Failure::new("dev mode does not check health")) })
     }
 }
+pub mod expose;
+pub mod health;
+pub mod host;
 pub mod systemd;

@@ -1,6 +1,7 @@
 //! Command-line entry point: argument parsing only; each command lives in its own module.
 
 mod apply;
+mod boot;
 mod export;
 mod follow;
 mod generations;
@@ -8,6 +9,7 @@ mod openapi;
 mod plan;
 mod recover;
 mod remote;
+mod render;
 mod rollback;
 mod schema;
 mod serve;
@@ -37,6 +39,8 @@ struct Cli {
 enum Command {
     /// Check a config.toml or bundle and print every problem found.
     Validate(validate::Args),
+    /// Render a config.toml or bundle into Quadlet, systemd and host files.
+    Render(render::Args),
     /// Print the JSON Schema of config.toml (for editors such as taplo / Even Better TOML).
     Schema,
     /// Show what applying a config would change on this device (units, host settings).
@@ -47,6 +51,8 @@ enum Command {
     Generations(GenerationsArgs),
     /// Make a kept generation current again (rollback or forward), as a job.
     Rollback(rollback::Args),
+    /// After a reboot: expose the current generation's units, daemon-reload, start them all.
+    Boot(boot::Args),
     /// Run the HTTP API and the first-boot Boot UI.
     Serve(serve::Args),
     /// Submit a config to a device (signed), follow the job, print the outcome.
@@ -77,6 +83,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => ExitCode::from(validate::run(&args)),
+        Command::Render(args) => ExitCode::from(render::run(&args)),
         Command::Schema => schema::run(),
         Command::Plan(args) => report_error(plan::run(&args)),
         Command::Recover(args) => report_error(recover::run(&args)),
@@ -86,6 +93,7 @@ pub fn run() -> ExitCode {
         }
         Command::Generations(args) => report_error(generations::run(&args.local)),
         Command::Rollback(args) => report_error(rollback::run(&args)),
+        Command::Boot(args) => report_error(boot::run(&args)),
         Command::Serve(args) => serve::run(args),
         Command::Apply(args) => apply::run(&args),
         Command::Status(args) => status::run(&args),

@@ -31,10 +31,7 @@ pub(super) fn run(args: &Args) -> Result<()> {
     let current = store.committed_ids().0;
     let old = current.map(|g| store.manifest(g)).transpose().context("reading the current manifest")?;
     let renderer = render::default_renderer();
-    let context = RenderContext {
-        config_dir: store.root().join("current").display().to_string(),
-        files_dir: store.root().join("current/files").display().to_string(),
-    };
+    let context = RenderContext::for_state_dir(store.root());
     let rendered = renderer.render(&config, &context).map_err(anyhow::Error::msg).context("rendering")?;
     let restart: Vec<String> = config.activation.restart.iter().map(|n| format!("{}.service", n.value)).collect();
     let plan = plan::diff(old.as_ref(), &rendered.manifest(), &restart);

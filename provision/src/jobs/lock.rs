@@ -39,6 +39,23 @@ impl StateLock {
         Ok(Ok(Self { _file: file }))
     }
 
+    /// [`StateLock::try_acquire`], retried for up to 200 ms. A process that forks (any
+    /// `Command::spawn`) holds a copy of every open lock until its child execs; that
+    /// window must not turn into a spurious "busy". A real job holds it far longer.
+    pub(crate) fn try_acquire_briefly(path: &Path, holder: &str) -> io::Result<Result<Self, Held>> {
+        let mut attempt = 0;
+        loop {
+            match Self::try_acquire(path, holder)? {
+                Err(held) if attempt < 20 => {
+                    attempt += 1;
+                    let _ = held;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                result => return Ok(result),
+            }
+        }
+    }
+
     /// Waits for the lock (boot recovery and CLI commands).
     pub(crate) fn acquire(path: &Path, holder: &str) -> io::Result<Self> {
         let mut file = open(path)?;

@@ -6,6 +6,7 @@
 //! memory, broadcast to subscribers and persisted to `<state>/jobs/<id>.json` after
 //! every change. See docs/architecture/jobs.md.
 
+mod journald;
 mod lock;
 mod machine;
 mod pipeline;
@@ -70,7 +71,7 @@ impl JobRunner {
     pub fn open(state_dir: &Path, activator: ActivatorKind) -> anyhow::Result<Self> {
         let activator: Box<dyn Activate> = match activator {
             ActivatorKind::None => Box::new(NoActivator),
-            ActivatorKind::Systemd => Box::new(SystemdActivator),
+            ActivatorKind::Systemd => Box::new(SystemdActivator::default()),
         };
         Self::with_parts(state_dir, activator, render::default_renderer())
     }
@@ -85,7 +86,7 @@ impl JobRunner {
         let handle = tokio::runtime::Handle::try_current().context("the job runner needs a tokio runtime")?;
         let store =
             Store::open(state_dir).with_context(|| format!("opening state directory {}", state_dir.display()))?;
-        let recovered = match StateLock::try_acquire(&store.lock_path(), "recover")
+        let recovered = match StateLock::try_acquire_briefly(&store.lock_path(), "recover")
             .with_context(|| format!("locking {}", store.lock_path().display()))?
         {
             Ok(_lock) => Some(store.recover().context("recovering the state directory")?),
@@ -164,7 +165,7 @@ impl JobRunner {
         }
         let id = JobId::random().map_err(|e| SubmitError::Internal(e.into()))?;
         let lock_path = self.inner.store.lock_path();
-        let lock = match StateLock::try_acquire(&lock_path, id.as_str()) {
+        let lock = match StateLock::try_acquire_briefly(&lock_path, id.as_str()) {
             Ok(Ok(lock)) => lock,
             Ok(Err(held)) => {
                 return Err(SubmitError::Busy { running: held.holder.parse().unwrap_or_else(|_| JobId::unknown()) });

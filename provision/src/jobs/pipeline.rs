@@ -6,6 +6,7 @@
 
 use cairn_config::Config;
 
+use super::journald;
 use super::lock::StateLock;
 use super::prepare::Prepared;
 use super::types::{JobId, Rollback, StepStatus};
@@ -29,15 +30,28 @@ impl Failed {
 
 pub(super) fn run_apply(runner: &JobRunner, id: &JobId, lock: StateLock, input: Prepared) {
     runner.change(id, Command::Start, |_| {});
-    let result = apply(runner, id, input);
+    let result = recover_first(runner, id).and_then(|()| apply(runner, id, input));
     finish(runner, id, lock, result);
 }
 
 pub(super) fn run_activate(runner: &JobRunner, id: &JobId, lock: StateLock, generation: u64) {
     runner.change(id, Command::Start, |_| {});
     runner.set_generation(id, generation);
-    let result = activate_kept(runner, id, generation);
+    let result = recover_first(runner, id).and_then(|()| activate_kept(runner, id, generation));
     finish(runner, id, lock, result);
+}
+
+/// With the lock held, the store must be in a committed state before anything moves
+/// (a rollback that failed earlier may have left a transition behind).
+fn recover_first(runner: &JobRunner, id: &JobId) -> Result<(), Failed> {
+    match runner.store().recover() {
+        Ok(crate::store::Recovery::Clean) => Ok(()),
+        Ok(done) => {
+            runner.emit(id, "promote", StepStatus::Started, format!("recovered a leftover transition first: {done}"));
+            Ok(())
+        }
+        Err(e) => Err(Failed::before_promotion(format!("recovering the state directory: {e}"))),
+    }
 }
 
 fn finish(runner: &JobRunner, id: &JobId, lock: StateLock, result: Result<(), Failed>) {
@@ -69,10 +83,7 @@ fn step<T>(
 
 fn apply(runner: &JobRunner, id: &JobId, input: Prepared) -> Result<(), Failed> {
     let store = runner.store();
-    let context = RenderContext {
-        config_dir: store.root().join("current").display().to_string(),
-        files_dir: store.root().join("current/files").display().to_string(),
-    };
+    let context = RenderContext::for_state_dir(store.root());
     let renderer = &runner.inner.renderer;
     let rendered = step(runner, id, "render", || {
         let rendered = renderer.render(&input.config, &context)?;
@@ -87,6 +98,7 @@ fn apply(runner: &JobRunner, id: &JobId, input: Prepared) -> Result<(), Failed> 
     let candidate_manifest = rendered.manifest();
     let plan = step(runner, id, "plan", || {
         let plan = plan::diff(old_manifest.as_ref(), &candidate_manifest, &restart_services(&input.config));
+        report_plan(runner, id, &plan);
         let summary = plan.summary();
         Ok((plan, summary))
     })
@@ -100,14 +112,23 @@ fn apply(runner: &JobRunner, id: &JobId, input: Prepared) -> Result<(), Failed> 
         created_at: super::now(),
     };
     runner.emit(id, "promote", StepStatus::Started, "");
-    let generation = match store.stage(&candidate) {
-        Ok(g) => g,
+    let staged = match store.stage(&candidate) {
+        Ok(staged) => staged,
         Err(e) => {
             runner.emit(id, "promote", StepStatus::Failed, e.to_string());
             return Err(Failed::before_promotion(format!("promote: {e}")));
         }
     };
+    let generation = staged.id;
     runner.set_generation(id, generation);
+    if !staged.unowned.is_empty() {
+        runner.emit(
+            id,
+            "promote",
+            StepStatus::Started,
+            format!("left owned by root (account missing on this host): {}", staged.unowned.join(", ")),
+        );
+    }
     let transition = promote(runner, id, store.promote(generation), old)?;
     let request = Request {
         state_dir: store.root().to_owned(),
@@ -115,6 +136,7 @@ fn apply(runner: &JobRunner, id: &JobId, input: Prepared) -> Result<(), Failed> 
         config: input.config,
         manifest: candidate_manifest,
         plan,
+        started: std::time::Instant::now(),
     };
     activate_and_commit(runner, id, &transition, request, old_manifest)
 }
@@ -130,13 +152,21 @@ fn activate_kept(runner: &JobRunner, id: &JobId, generation: u64) -> Result<(), 
         let manifest = store.manifest(generation).map_err(|e| e.to_string())?;
         let old_manifest = old.map(|g| store.manifest(g)).transpose().map_err(|e| e.to_string())?;
         let plan = plan::diff(old_manifest.as_ref(), &manifest, &restart_services(&config));
+        report_plan(runner, id, &plan);
         let summary = plan.summary();
         Ok(((config, manifest, old_manifest, plan), summary))
     })
     .map_err(Failed::before_promotion)?;
     runner.emit(id, "promote", StepStatus::Started, "");
     let transition = promote(runner, id, store.reactivate(generation), old)?;
-    let request = Request { state_dir: store.root().to_owned(), generation, config, manifest, plan };
+    let request = Request {
+        state_dir: store.root().to_owned(),
+        generation,
+        config,
+        manifest,
+        plan,
+        started: std::time::Instant::now(),
+    };
     activate_and_commit(runner, id, &transition, request, old_manifest)
 }
 
@@ -150,6 +180,12 @@ fn promote(
     match result {
         Ok(t) => {
             let was = old.map_or("nothing was".to_owned(), |o| format!("was generation {o}"));
+            journald::record(
+                journald::PROMOTED,
+                5,
+                &format!("generation {} is current ({was}); activating", t.target()),
+                &[("CAIRN_GENERATION", t.target().to_string()), ("CAIRN_JOB", id.to_string())],
+            );
             runner.emit(id, "promote", StepStatus::Succeeded, format!("generation {} is current ({was})", t.target()));
             Ok(t)
         }
@@ -199,6 +235,12 @@ fn activate_and_commit(
     let store = runner.store();
     step(runner, id, "commit", || {
         store.commit(transition).map_err(|e| e.to_string())?;
+        journald::record(
+            journald::COMMITTED,
+            5,
+            &format!("generation {} committed", transition.target()),
+            &[("CAIRN_GENERATION", transition.target().to_string()), ("CAIRN_JOB", id.to_string())],
+        );
         let collected = store
             .collect()
             .map_err(|e| format!("generation {} committed; collecting old ones: {e}", transition.target()))?;
@@ -229,8 +271,20 @@ fn roll_back(
     runner.emit(id, "rollback", StepStatus::Started, "");
     if let Err(e) = store.undo(transition, "rolled_back") {
         runner.emit(id, "rollback", StepStatus::Failed, format!("flipping back: {e}"));
+        journald::record(
+            journald::ROLLBACK_FAILED,
+            2,
+            &format!("rolling back from generation {} failed: {e}", transition.target()),
+            &[("CAIRN_GENERATION", transition.target().to_string()), ("CAIRN_JOB", id.to_string())],
+        );
         return Rollback::Failed;
     }
+    journald::record(
+        journald::ROLLED_BACK,
+        4,
+        &format!("generation {} failed and was rolled back", transition.target()),
+        &[("CAIRN_GENERATION", transition.target().to_string()), ("CAIRN_JOB", id.to_string())],
+    );
     let (outcome, restored) = match transition.from() {
         None if transition.discards_on_undo() => {
             (Rollback::Discarded, "the failed first generation was discarded; the device is unprovisioned".to_owned())
@@ -242,12 +296,19 @@ fn roll_back(
         runner.emit(id, "rollback", StepStatus::Succeeded, format!("{restored} ({reason})"));
         return outcome;
     }
+    // The restored generation's own config decides which of its units may fail.
+    let config = transition
+        .from()
+        .and_then(|g| store.config(g).ok())
+        .and_then(|bytes| cairn_config::validate(&bytes).config)
+        .unwrap_or_else(|| failed.config.clone());
     let back = Request {
         state_dir: failed.state_dir.clone(),
         generation: transition.from().unwrap_or(0),
-        config: failed.config.clone(),
+        config,
         manifest: old_manifest.cloned().unwrap_or_default(),
         plan: plan::diff(Some(&failed.manifest), &old_manifest.cloned().unwrap_or_default(), &[]),
+        started: std::time::Instant::now(),
     };
     let progress = |line: String| runner.emit(id, "rollback", StepStatus::Started, line);
     match runner.inner.handle.block_on(runner.inner.activator.activate(&back, &progress)) {
@@ -264,6 +325,20 @@ fn roll_back(
             );
             Rollback::Failed
         }
+    }
+}
+
+/// One progress event per non-empty part of the plan (`start: a.service, b.service (appsvc)`).
+fn report_plan(runner: &JobRunner, id: &JobId, plan: &crate::plan::Plan) {
+    for (label, units) in [("stop", &plan.stop), ("restart", &plan.restart), ("start", &plan.start)] {
+        if !units.is_empty() {
+            let names: Vec<String> = units.iter().map(|u| u.to_string()).collect();
+            runner.emit(id, "plan", StepStatus::Started, format!("{label}: {}", names.join(", ")));
+        }
+    }
+    if !plan.host.is_empty() {
+        let names: Vec<&str> = plan.host.iter().map(|h| h.as_str()).collect();
+        runner.emit(id, "plan", StepStatus::Started, format!("host settings: {}", names.join(", ")));
     }
 }
 

@@ -26,16 +26,21 @@ impl HostSetting {
     pub fn inputs(self) -> &'static [&'static str] {
         match self {
             Self::Users => &["users.json", "admin-signers"],
-            Self::Network => &["network/"],
+            Self::Network => &["network/networkd/"],
             Self::Firewall => &["firewall/"],
-            Self::Dnsmasq => &["dnsmasq/"],
-            Self::Chrony => &["chrony/"],
+            Self::Dnsmasq => &["network/dnsmasq.conf"],
+            Self::Chrony => &["network/chrony.conf"],
             Self::Kiosk => &["kiosk/"],
         }
     }
 
     fn owns(self, path: &str) -> bool {
         self.inputs().iter().any(|p| if p.ends_with('/') { path.starts_with(p) } else { path == *p })
+    }
+
+    /// Whether a generation (its rendered file index) has any input for this setting.
+    pub fn present_in(self, files: &BTreeMap<String, String>) -> bool {
+        files.keys().any(|p| self.owns(p))
     }
 
     pub fn as_str(self) -> &'static str {

@@ -137,7 +137,7 @@ mod tests {
     fn first_apply_starts_everything_and_changes_every_present_setting() {
         let new = manifest(
             vec![unit("web.service", UnitMode::Rootless, "a"), unit("db.service", UnitMode::Rootful, "b")],
-            &[("users.json", "1"), ("firewall/rules.nft", "2")],
+            &[("users.json", "1"), ("firewall/nftables.conf", "2")],
         );
         let plan = diff(None, &new, &[]);
         assert_eq!(plan.start, vec![r("db.service", UnitMode::Rootful), r("web.service", UnitMode::Rootless)]);
@@ -195,10 +195,14 @@ mod tests {
 
     #[test]
     fn host_settings_change_only_when_their_inputs_change() {
-        let old =
-            manifest(vec![], &[("users.json", "1"), ("network/10-eth0.network", "2"), ("chrony/chrony.conf", "3")]);
-        let new =
-            manifest(vec![], &[("users.json", "1"), ("network/10-eth0.network", "2b"), ("dnsmasq/lan.conf", "4")]);
+        let old = manifest(
+            vec![],
+            &[("users.json", "1"), ("network/networkd/10-eth0.network", "2"), ("network/chrony.conf", "3")],
+        );
+        let new = manifest(
+            vec![],
+            &[("users.json", "1"), ("network/networkd/10-eth0.network", "2b"), ("network/dnsmasq.conf", "4")],
+        );
         let plan = diff(Some(&old), &new, &[]);
         assert_eq!(plan.host, vec![HostSetting::Network, HostSetting::Dnsmasq, HostSetting::Chrony]);
         assert!(!plan.is_empty());

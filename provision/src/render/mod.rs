@@ -1,19 +1,24 @@
 //! Rendering as the pipeline sees it: config → files under `rendered/` plus the manifest.
-//! The real renderer is the `quadlet-render` crate; this module adapts it to the small
-//! shape the store and the plan need, so both are independent of its internals.
+//! The real renderer is the `quadlet-render` crate ([`QuadletRenderer`]); this module
+//! adapts it to the small shape the store and the plan need, so both stay independent
+//! of its internals (and tests can substitute their own [`Render`]).
+
+use std::path::Path;
 
 use cairn_config::Config;
 
-use crate::plan::{Manifest, UnitEntry, sha256_hex};
+use crate::plan::{Manifest, UnitEntry, UnitMode, sha256_hex};
 
-/// One file of `rendered/`.
+/// One file of `rendered/` (never `manifest.json`, which is [`Rendered::manifest_json`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderedFile {
     /// Relative to `rendered/`, `/`-separated, no `..`.
     pub path: String,
     pub contents: Vec<u8>,
-    /// Permission bits on disk (0600 for anything holding secrets).
+    /// Permission bits on disk (0600 for secrets).
     pub mode: u32,
+    /// The account that must own the file (root when None).
+    pub owner: Option<String>,
 }
 
 /// Everything rendered for one generation.
@@ -21,10 +26,13 @@ pub struct RenderedFile {
 pub struct Rendered {
     pub files: Vec<RenderedFile>,
     pub units: Vec<UnitEntry>,
+    /// The renderer's own `manifest.json`, stored as-is in the generation.
+    pub manifest_json: Vec<u8>,
 }
 
 impl Rendered {
-    /// The manifest of these files: units as rendered, and the hash of every file.
+    /// The plan's view: units as rendered, and the hash of every file (secrets included;
+    /// this never leaves the pipeline).
     pub fn manifest(&self) -> Manifest {
         Manifest {
             units: self.units.clone(),
@@ -33,14 +41,24 @@ impl Rendered {
     }
 }
 
-/// Where the rendered generation will live on the device (tokens like `${FILES_DIR}`
-/// expand to runtime paths, never staging paths).
+/// The runtime paths rendered files mention: always through `<state>/current`, never a
+/// staging path, so a unit's bytes change only when its config does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderContext {
-    /// `<state>/current`: the active config directory.
     pub config_dir: String,
-    /// `<state>/current/files`.
     pub files_dir: String,
+    pub rendered_dir: String,
+}
+
+impl RenderContext {
+    pub fn for_state_dir(state_dir: &Path) -> Self {
+        let current = state_dir.join("current");
+        Self {
+            config_dir: current.display().to_string(),
+            files_dir: current.join("files").display().to_string(),
+            rendered_dir: current.join("rendered").display().to_string(),
+        }
+    }
 }
 
 /// Turns a valid config into rendered files.
@@ -50,22 +68,55 @@ pub trait Render: Send + Sync + std::fmt::Debug {
     fn render(&self, config: &Config, context: &RenderContext) -> Result<Rendered, String>;
 }
 
-/// Stand-in until the `quadlet-render` crate is merged: renders NO unit files and says so
-/// in every job's render event. Nothing built on it may be presented as rendering.
+/// `quadlet-render` with the device's programs, users and Podman version, and the
+/// state directory's runtime paths.
 #[derive(Debug, Default)]
-pub struct PendingRenderer;
+pub struct QuadletRenderer;
 
-impl Render for PendingRenderer {
+impl Render for QuadletRenderer {
     fn describe(&self) -> &'static str {
-        "quadlet-render is not merged into this build yet: no units were rendered"
+        "quadlet-render"
     }
 
-    fn render(&self, _config: &Config, _context: &RenderContext) -> Result<Rendered, String> {
-        Ok(Rendered::default())
+    fn render(&self, config: &Config, context: &RenderContext) -> Result<Rendered, String> {
+        let ctx = quadlet_render::RenderContext {
+            config_dir: context.config_dir.clone(),
+            files_dir: context.files_dir.clone(),
+            rendered_dir: context.rendered_dir.clone(),
+            ..quadlet_render::RenderContext::device()
+        };
+        let rendered = quadlet_render::render(config, &ctx).map_err(|e| e.to_string())?;
+        let units = rendered
+            .manifest
+            .units
+            .iter()
+            .map(|u| UnitEntry {
+                kind: u.kind.clone(),
+                name: u.name.clone(),
+                mode: match u.mode {
+                    cairn_config::Mode::Rootful => UnitMode::Rootful,
+                    cairn_config::Mode::Rootless => UnitMode::Rootless,
+                },
+                service: u.service.clone(),
+                path: u.path.clone(),
+                sha256: u.sha256.clone(),
+            })
+            .collect();
+        let files = rendered
+            .files
+            .iter()
+            .map(|f| RenderedFile {
+                path: f.path.clone(),
+                contents: f.contents.clone().into_bytes(),
+                mode: f.permissions,
+                owner: f.owner.clone(),
+            })
+            .collect();
+        Ok(Rendered { files, units, manifest_json: rendered.manifest.to_json().into_bytes() })
     }
 }
 
 /// The renderer this build uses.
 pub fn default_renderer() -> Box<dyn Render> {
-    Box::new(PendingRenderer)
+    Box::new(QuadletRenderer)
 }

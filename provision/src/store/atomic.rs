@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 pub(crate) fn write_file(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let dir = parent(path)?;
     let tmp = temp_name(path);
+    // A crash between creating and renaming the temp file leaves it behind; callers hold
+    // the state lock, so a temp file found here is stale.
+    let _ = fs::remove_file(&tmp);
     let result = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
         file.write_all(bytes)?;
@@ -130,6 +133,16 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"two");
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn a_temp_file_left_by_a_crash_does_not_block_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal");
+        fs::write(dir.path().join(".journal.tmp"), b"half").unwrap();
+        write_file(&path, b"whole", 0o600).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"whole");
+        assert!(!dir.path().join(".journal.tmp").exists());
     }
 
     #[test]

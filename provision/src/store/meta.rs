@@ -76,23 +76,32 @@ pub(crate) fn verify(dir: &Path, id: u64) -> Result<(), StoreError> {
     if actual.get("config.toml") != Some(&meta.config_sha256) {
         return Err(damaged("config.toml does not match config_sha256".into()));
     }
-    let manifest: Manifest = serde_json::from_slice(
-        &fs::read(dir.join("rendered/manifest.json"))
-            .map_err(io_err("reading", &dir.join("rendered/manifest.json")))?,
-    )
-    .map_err(|e| damaged(format!("manifest.json: {e}")))?;
-    let rendered: BTreeMap<String, String> = actual
-        .iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix("rendered/")?.to_owned(), v.clone())))
-        .filter(|(k, _)| k != "manifest.json")
-        .collect();
-    if rendered != manifest.files {
-        return Err(damaged("rendered/ does not match manifest.json".into()));
-    }
+    let manifest = plan_manifest(dir, id)?;
     for unit in &manifest.units {
         if manifest.files.get(&unit.path) != Some(&unit.sha256) {
             return Err(damaged(format!("unit {} ({}) does not match its file", unit.service, unit.path)));
         }
     }
     Ok(())
+}
+
+/// The units of `rendered/manifest.json` (any renderer's: only `units` is read) and the
+/// hashes of every rendered file from `generation.json`.
+pub(crate) fn plan_manifest(dir: &Path, id: u64) -> Result<Manifest, StoreError> {
+    #[derive(Deserialize)]
+    struct Units {
+        units: Vec<crate::plan::UnitEntry>,
+    }
+    let path = dir.join("rendered/manifest.json");
+    let bytes = fs::read(&path).map_err(io_err("reading", &path))?;
+    let units: Units = serde_json::from_slice(&bytes)
+        .map_err(|e| StoreError::Damaged { id, reason: format!("rendered/manifest.json: {e}") })?;
+    let meta = Meta::read(dir)?;
+    let files = meta
+        .files
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("rendered/")?.to_owned(), v.clone())))
+        .filter(|(k, _)| k != "manifest.json")
+        .collect();
+    Ok(Manifest { units: units.units, files })
 }

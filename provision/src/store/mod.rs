@@ -14,6 +14,7 @@ mod collect;
 pub mod failpoints;
 pub(crate) mod journal;
 mod meta;
+mod owners;
 mod recover;
 mod stage;
 mod transition;
@@ -26,7 +27,7 @@ use serde::Serialize;
 
 pub use meta::Meta;
 pub use recover::Recovery;
-pub use stage::Candidate;
+pub use stage::{Candidate, Staged};
 pub use transition::Transition;
 
 use crate::plan::Manifest;
@@ -175,14 +176,14 @@ impl Store {
         config.admin_keys().map(|(user, key)| AdminKey { user: user.to_owned(), public_key: key.to_owned() }).collect()
     }
 
-    /// The manifest of a kept generation.
+    /// The plan's view of a kept generation: units from its `manifest.json`, file hashes
+    /// from its `generation.json`.
     pub fn manifest(&self, id: u64) -> Result<Manifest, StoreError> {
-        let path = self.generation_dir(id).join("rendered/manifest.json");
-        let bytes = fs::read(&path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => StoreError::UnknownGeneration { id },
-            _ => StoreError::Io { action: "reading", path: path.clone(), source: e },
-        })?;
-        serde_json::from_slice(&bytes).map_err(|e| StoreError::Damaged { id, reason: format!("manifest.json: {e}") })
+        let dir = self.generation_dir(id);
+        if !dir.join(meta::META_FILE).is_file() {
+            return Err(StoreError::UnknownGeneration { id });
+        }
+        meta::plan_manifest(&dir, id)
     }
 
     /// The config.toml bytes of a kept generation.

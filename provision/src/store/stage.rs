@@ -11,7 +11,7 @@ use cairn_config::bundle::{self, BundleFormat, BundleSink};
 
 use super::failpoints::{self as fp, hit};
 use super::meta::{self, META_FILE, Meta};
-use super::{Store, StoreError, atomic, io_err};
+use super::{Store, StoreError, atomic, io_err, owners};
 use crate::plan::sha256_hex;
 use crate::render::Rendered;
 
@@ -29,13 +29,22 @@ pub struct Candidate<'a> {
     pub created_at: String,
 }
 
+/// A generation just staged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Staged {
+    pub id: u64,
+    /// Rendered files whose owner account does not exist on this host (left owned by root).
+    pub unowned: Vec<String>,
+}
+
 pub(crate) const STAGING_PREFIX: &str = ".staging-";
 pub(crate) const TRASH_PREFIX: &str = ".trash-";
 
 impl Store {
-    /// Writes `candidate` as a new, complete, durable generation and returns its id.
+    /// Writes `candidate` as a new, complete, durable generation and returns its id and
+    /// the rendered files whose owner account does not exist here (left owned by root).
     /// `current` is not touched.
-    pub fn stage(&self, candidate: &Candidate<'_>) -> Result<u64, StoreError> {
+    pub fn stage(&self, candidate: &Candidate<'_>) -> Result<Staged, StoreError> {
         let id = self.next_id();
         let staging = self.generations_dir().join(format!("{STAGING_PREFIX}{id}"));
         if staging.exists() {
@@ -57,16 +66,21 @@ impl Store {
 
         let rendered = staging.join("rendered");
         mkdir(&rendered)?;
+        let mut unowned = Vec::new();
         for file in &candidate.rendered.files {
             let path = safe_join(&rendered, &file.path)?;
             if let Some(parent) = path.parent() {
                 mkdirs(&rendered, parent)?;
             }
             atomic::create_file(&path, &file.contents, file.mode).map_err(io_err("writing", &path))?;
+            if let Some(owner) = &file.owner {
+                if !owners::chown(&path, owner).map_err(io_err("changing the owner of", &path))? {
+                    unowned.push(format!("{} (owner {owner})", file.path));
+                }
+            }
         }
-        let manifest = serde_json::to_vec_pretty(&candidate.rendered.manifest()).map_err(io::Error::other);
         let manifest_path = rendered.join("manifest.json");
-        atomic::create_file(&manifest_path, &manifest.map_err(io_err("encoding", &manifest_path))?, 0o644)
+        atomic::create_file(&manifest_path, &candidate.rendered.manifest_json, 0o644)
             .map_err(io_err("writing", &manifest_path))?;
         hit(fp::STAGE_AFTER_RENDERED);
 
@@ -79,7 +93,8 @@ impl Store {
         };
         let meta_path = staging.join(META_FILE);
         let meta_bytes = serde_json::to_vec_pretty(&meta).map_err(io::Error::other);
-        atomic::create_file(&meta_path, &meta_bytes.map_err(io_err("encoding", &meta_path))?, 0o644)
+        // Holds the hashes of secrets too (short passwords could be brute-forced): 0600.
+        atomic::create_file(&meta_path, &meta_bytes.map_err(io_err("encoding", &meta_path))?, 0o600)
             .map_err(io_err("writing", &meta_path))?;
         sync_tree(&staging)?;
         hit(fp::STAGE_AFTER_META);
@@ -87,7 +102,7 @@ impl Store {
         let target = self.generation_dir(id);
         atomic::rename(&staging, &target).map_err(io_err("promoting staged generation to", &target))?;
         hit(fp::STAGE_AFTER_RENAME);
-        Ok(id)
+        Ok(Staged { id, unowned })
     }
 
     /// One more than any id ever used (kept, staged, or remembered in outcomes/), so a
