@@ -614,3 +614,66 @@ fn bundles_apply_and_hostile_bundles_are_refused() {
     let r = signed(&server, &admin, "GET", "/api/config", b"");
     assert_eq!(r.body, config(&[&admin]));
 }
+
+/// The first activation fails (the rollback's re-activation works): a first apply is
+/// discarded and the device stays unprovisioned.
+#[derive(Debug, Default)]
+struct Broken(std::sync::atomic::AtomicUsize);
+
+impl Activate for Broken {
+    fn skipped(&self) -> Option<&'static str> {
+        None
+    }
+    fn activate<'a>(&'a self, _: &'a Request, _: Progress<'a>) -> BoxFuture<'a, Result<String, Failure>> {
+        let first = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        Box::pin(
+            async move { if first { Err(Failure::new("web.service failed to start")) } else { Ok("reverted".into()) } },
+        )
+    }
+    fn health<'a>(&'a self, _: &'a Request, _: Progress<'a>) -> BoxFuture<'a, Result<String, Failure>> {
+        Box::pin(async { Ok("healthy".into()) })
+    }
+}
+
+fn broken() -> Box<dyn Activate> {
+    Box::new(Broken::default())
+}
+
+#[test]
+fn boot_ui_shows_a_failed_first_apply_and_stays_open() {
+    let server = start(broken);
+    let h = host(&server);
+    let html = get(&server, "/").text();
+    let token = html.split("name=\"token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let admin = keygen(dir.path(), "admin", &["-t", "ed25519"]);
+    let boundary = "XcairnX";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{token}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\napply\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"config.toml\"\r\n\
+         Content-Type: application/toml\r\n\r\n{}\r\n--{boundary}--\r\n",
+        String::from_utf8(config(&[&admin])).unwrap()
+    );
+    let r = raw(
+        &server,
+        "POST",
+        "/ui/apply",
+        &[("Host", &h), ("Content-Type", &format!("multipart/form-data; boundary={boundary}"))],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let location = r.headers.lines().find_map(|l| l.strip_prefix("location: ")).unwrap().trim().to_owned();
+    let job = wait_job(&server, &location.replace("/ui/jobs/", "/api/jobs/"));
+    assert_eq!((job["state"].as_str(), job["rollback"].as_str()), (Some("failed"), Some("discarded")), "{job}");
+    // The page renders the outcome without JavaScript too: the error and the rollback outcome.
+    let page = get(&server, &location);
+    assert_eq!(page.status, 200);
+    let text = page.text();
+    assert!(text.contains("id=\"result-failed\""), "{text}");
+    assert!(text.contains("web.service failed to start"), "{text}");
+    assert!(text.contains("still unprovisioned"), "{text}");
+    // Unprovisioned still: the setup page stays, and unsigned submissions are still first-boot ones.
+    assert_eq!(get(&server, "/").status, 200);
+    assert_eq!(get(&server, "/api/status").json()["provisioned"], false);
+}
