@@ -431,6 +431,7 @@ impl Kiosk {
         self.build_cells(&tiles, animate);
         let pending = tiles.iter().filter(|t| self.is_pending(&t.key)).count();
         self.switch_started.set(Some((now, pending)));
+        self.last_switch_ms.set(None);
         self.check_switch_done();
         self.publish_info();
     }
@@ -556,11 +557,11 @@ impl Kiosk {
             }
             PoolKey::Web { source } => {
                 let view = if duplicate_web {
-                    let v = webkit6::WebView::new();
+                    let v = new_web_view();
                     load_web(&v, source);
                     v
                 } else {
-                    self.webs.borrow().get(&tile.key).map(|e| e.view.clone()).unwrap_or_default()
+                    self.webs.borrow().get(&tile.key).map(|e| e.view.clone()).unwrap_or_else(new_web_view)
                 };
                 view.set_can_focus(false);
                 wrapper.set_child(Some(&view));
@@ -650,7 +651,7 @@ impl Kiosk {
                 self.build_pipeline(key);
             }
             PoolKey::Web { source } => {
-                let view = webkit6::WebView::new();
+                let view = new_web_view();
                 let loaded = Rc::new(Cell::new(false));
                 {
                     let loaded = loaded.clone();
@@ -972,6 +973,25 @@ fn apply_status(cell: &CellWidget, state: &CamState, backoff: &Backoff) {
             label.set_visible(true);
         }
     }
+}
+
+/// A web view whose pages cannot show a pointer: WebKit draws the cursor a page asks
+/// for itself, ignoring the window's blank one, so every page and frame gets a
+/// user-level `cursor: none` that author CSS cannot override.
+fn new_web_view() -> webkit6::WebView {
+    let view = webkit6::WebView::new();
+    if let Some(ucm) = view.user_content_manager() {
+        let sheet = webkit6::UserStyleSheet::new(
+            "*, *::before, *::after { cursor: none !important; }",
+            webkit6::UserContentInjectedFrames::AllFrames,
+            webkit6::UserStyleLevel::User,
+            &[],
+            &[],
+        );
+        ucm.add_style_sheet(&sheet);
+    }
+    view.set_cursor_from_name(Some("none"));
+    view
 }
 
 fn load_web(view: &webkit6::WebView, source: &WebSource) {

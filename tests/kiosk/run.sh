@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Headless end-to-end test of the kiosk display: real RTSP cameras on 127.0.0.1, the
 # kiosk under Xvfb, screenshots with pixel checks, the local API, sd_notify, SIGHUP.
-# Usage: tests/kiosk/run.sh   (installs its Debian packages when run as root)
+# Usage: tests/kiosk/run.sh [--bench]   (installs its Debian packages when run as root)
+#   --bench  after the tests, print layout-switch times (warm vs cold) and CPU per stream
 # Env: KIOSK_BIN=path to skip the build; KEEP=1 to keep the work directory.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source tests/lib.sh
 ROOT=$PWD
+BENCH=
+[ "${1:-}" = --bench ] && BENCH=1
 
 # ---------------------------------------------------------------- prerequisites
 PKGS=(xvfb xauth imagemagick curl gstreamer1.0-tools python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
-  gstreamer1.0-libav libgtk-4-dev libwebkitgtk-6.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev)
+  gstreamer1.0-libav libx11-6 libxfixes3 libgtk-4-dev libwebkitgtk-6.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev)
 if ! apt_install "${PKGS[@]}"; then
   echo "FAILED: could not install the kiosk test packages" >&2
   exit 1
@@ -243,6 +246,47 @@ t_sighup_keeps_pipelines() {
   }
   wait_for 5 grep -q RELOADING=1 "$WORK/notify.log" && wait_for 5 grep -q READY=1 "$WORK/notify.log"
 }
+# edit_bundle PYTHON-STATEMENTS: edits the bundle in place (variable b), then SIGHUPs the kiosk
+# and waits for the reload to be logged.
+edit_bundle() {
+  local n
+  n=$(grep -c 'bundle reloaded' "$WORK/kiosk.log")
+  $PY -c "import json; p='$WORK/bundle.json'; b=json.load(open(p)); $1; json.dump(b, open(p, 'w'), indent=1)" || return 1
+  kill -HUP "$KIOSK_PID"
+  wait_for 10 reloads_above "$n"
+}
+reloads_above() { [ "$(grep -c 'bundle reloaded' "$WORK/kiosk.log")" -gt "$1" ]; }
+layout_is() { [ "$(current_layout)" = "$1" ]; }
+last_reload() { grep 'bundle reloaded' "$WORK/kiosk.log" | tail -1; }
+current_layout() { api GET /local/info | $PY -c "import json,sys; print(json.load(sys.stdin)['current_layout'])"; }
+t_reload_restarts_only_changed() {
+  edit_bundle "b['cameras']['blue']['latency_ms'] = 150" || return 1
+  last_reload | grep -q 'started=0 restarted=1 stopped=0' || {
+    last_reload
+    return 1
+  }
+  wait_for 30 cam_state blue playing
+}
+t_idle_revert() {
+  edit_bundle "b['idle_revert_seconds'] = 3" || return 1
+  api POST /local/layout/solo >/dev/null || return 1
+  [ "$(current_layout)" = solo ] || return 1
+  sleep 1
+  [ "$(current_layout)" = solo ] || {
+    echo "reverted too early"
+    return 1
+  }
+  wait_for 10 layout_is grid || {
+    echo "did not revert to grid"
+    return 1
+  }
+  sleep 1
+  shot idle && near idle $TL 255 0 0
+}
+t_cursor_hidden() { # over a camera tile and over the web tile
+  DISPLAY=$DISP $PY tests/kiosk/cursor_hidden.py $TL && DISPLAY=$DISP $PY tests/kiosk/cursor_hidden.py $BR
+}
+
 step "kiosk ready (sd_notify READY=1, every camera playing)" t_ready
 step "local API key file is 0600" t_key_file
 step "grid: each camera tile shows its colour, the web tile its page" t_grid
@@ -254,6 +298,54 @@ step "RTSP server back: tiles recover" t_camera_back
 step "switch to a warm layout through the API" t_switch_warm
 step "switch back; unknown layout is 404" t_switch_back_and_unknown
 step "SIGHUP with an unchanged bundle restarts nothing" t_sighup_keeps_pipelines
+step "SIGHUP after a camera change restarts only that camera" t_reload_restarts_only_changed
+step "idle revert returns to the default layout" t_idle_revert
+step "cursor hidden over the kiosk" t_cursor_hidden
+
+# ---------------------------------------------------------------- benchmark (figures, not assertions)
+# CPU seconds used by the kiosk process so far.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$KIOSK_PID/stat"; }
+switch_ms() { # switch_ms LAYOUT → ms until every camera tile of LAYOUT had a frame
+  api POST "/local/layout/$1" >/dev/null || return 1
+  local ms
+  for _ in $(seq 100); do
+    ms=$(api GET /local/info | $PY -c "import json,sys; v=json.load(sys.stdin)['last_switch_ms']; print('' if v is None else v)")
+    [ -n "$ms" ] && {
+      echo "$ms"
+      return 0
+    }
+    sleep 0.1
+  done
+  return 1
+}
+bench() {
+  echo "==> benchmark (release build recommended: KIOSK_BIN=target/release/kiosk)"
+  # No cooling, nothing hot: only what is on screen decodes.
+  edit_bundle "b['idle_revert_seconds']=0; b['cooling_seconds']=0; c=lambda cam,col,row: {'col':col,'row':row,'col_span':1,'row_span':1,'fit':'cover','content':{'type':'camera','camera':cam,'stream':'main'}}; b['layouts']['quad']={'name':'Quad','columns':2,'rows':2,'priority':'normal','cells':[c('red',0,0),c('green',1,0),c('blue',0,1),c('white',1,1)]}; b['layouts']['web']={'name':'Web','columns':1,'rows':1,'priority':'normal','cells':[{'col':0,'row':0,'col_span':1,'row_span':1,'fit':'fill','content':{'type':'html','html':'<body style=background:#333></body>'}}]}" || return 1
+  local l a z
+  for l in web solo quad; do
+    api POST "/local/layout/$l" >/dev/null
+    sleep 6
+    a=$(cpu_s)
+    sleep 20
+    z=$(cpu_s)
+    echo "  cpu  layout=$l  $(awk -v a="$a" -v z="$z" 'BEGIN { printf "%.1f", (z - a) / 20 * 100 }') % of one core"
+  done
+  # Warm vs cold: 'solo' (green) is hot-priority so always decoded; 'cold' (white) is
+  # stopped whenever it is left (cooling 0), so every switch to it reconnects.
+  edit_bundle "b['layouts']['solo']['priority']='hot'" || return 1
+  sleep 3
+  local warm=() cold=()
+  for _ in 1 2 3 4 5; do
+    cold+=("$(switch_ms cold)")
+    sleep 1
+    warm+=("$(switch_ms solo)")
+    sleep 1
+  done
+  echo "  switch cold (reconnect + first keyframe): ${cold[*]} ms"
+  echo "  switch warm (pooled decoder):             ${warm[*]} ms"
+}
+[ -n "$BENCH" ] && step "benchmark" bench
 
 if [ "$STEPS_FAILED" -gt 0 ]; then
   echo "---- kiosk log (tail)"
