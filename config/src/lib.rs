@@ -9,6 +9,7 @@ pub mod bundle;
 mod checks;
 mod diagnostic;
 pub mod directives;
+pub mod kiosk_bundle;
 mod model;
 pub mod schema;
 mod spanned;

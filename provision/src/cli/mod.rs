@@ -1,5 +1,6 @@
 //! Command-line entry point: argument parsing only; each command lives in its own module.
 
+mod render;
 mod schema;
 mod validate;
 
@@ -25,6 +26,8 @@ struct Cli {
 enum Command {
     /// Check a config.toml or bundle and print every problem found.
     Validate(validate::Args),
+    /// Render a config.toml or bundle into Quadlet, systemd and host files.
+    Render(render::Args),
     /// Print the JSON Schema of config.toml (for editors such as taplo / Even Better TOML).
     Schema,
 }
@@ -34,6 +37,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => ExitCode::from(validate::run(&args)),
+        Command::Render(args) => ExitCode::from(render::run(&args)),
         Command::Schema => schema::run(),
     }
 }
