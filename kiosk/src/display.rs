@@ -875,7 +875,7 @@ impl Kiosk {
     /// SIGHUP: load the bundle again; pipelines whose spec did not change keep running.
     fn reload(self: &Rc<Self>) {
         notify::reloading();
-        match KioskBundle::load(&self.bundle_path) {
+        match crate::bundle::load(&self.bundle_path) {
             Ok(new) => {
                 let old = self.bundle.replace(new.clone());
                 let mut current = self.current.borrow().clone();

@@ -35,7 +35,8 @@ fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
-    let bundle = KioskBundle::load(&args.bundle).with_context(|| format!("loading {}", args.bundle.display()))?;
+    let bundle =
+        cairn_kiosk::bundle::load(&args.bundle).with_context(|| format!("loading {}", args.bundle.display()))?;
     if args.check {
         for id in bundle.layouts.keys() {
             println!("layout {id}:");
