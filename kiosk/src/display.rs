@@ -68,7 +68,11 @@ enum CamState {
 
 /// A running camera stream: its pipeline and the paintable cells draw from.
 struct CameraEntry {
+    /// The camera's display name, shown on its tiles while it is not playing.
+    name: String,
     spec: PipelineSpec,
+    /// Why the last attempt failed, until a frame arrives.
+    last_error: Option<String>,
     /// Bumped on every rebuild so late events from a torn-down pipeline are ignored.
     generation: u64,
     pipeline: Option<gst::Pipeline>,
@@ -367,12 +371,16 @@ fn content_fit(fit: Fit) -> gtk::ContentFit {
     }
 }
 
-fn status_text(state: &CamState, backoff: &Backoff) -> Option<(String, bool)> {
-    match state {
-        CamState::Playing => None,
-        CamState::Connecting if backoff.failures() == 0 => Some(("Connecting…".into(), false)),
-        CamState::Connecting => Some((format!("Reconnecting (attempt {})…", backoff.failures() + 1), true)),
-        CamState::Error(e) => Some((format!("No signal\n{e}"), true)),
+/// The on-tile text for a camera that is not playing (and whether it is an error).
+fn status_text(e: &CameraEntry) -> Option<(String, bool)> {
+    let name = &e.name;
+    match (&e.state, &e.last_error) {
+        (CamState::Playing, _) => None,
+        (CamState::Connecting, None) => Some((format!("{name}\nConnecting…"), false)),
+        (CamState::Connecting, Some(why)) => {
+            Some((format!("{name}\nNo signal — reconnecting (attempt {})\n{why}", e.backoff.failures() + 1), true))
+        }
+        (CamState::Error(why), _) => Some((format!("{name}\nNo signal\n{why}"), true)),
     }
 }
 
@@ -393,6 +401,7 @@ impl Kiosk {
                 }
                 e.state = CamState::Playing;
                 e.backoff.reset();
+                e.last_error = None;
                 drop(cams);
                 tracing::info!(key = key.label(), "first frame");
                 self.refresh_status(&key);
@@ -569,7 +578,7 @@ impl Kiosk {
         }
         let cell = CellWidget { key: tile.key.clone(), wrapper, picture, status, from: tile.rect, to: tile.rect };
         if let Some(e) = self.cameras.borrow().get(&tile.key) {
-            apply_status(&cell, &e.state, &e.backoff);
+            apply_status(&cell, e);
         }
         cell
     }
@@ -634,7 +643,11 @@ impl Kiosk {
         match key {
             PoolKey::Camera { .. } => {
                 let Some(spec) = pipeline_spec(&self.bundle.borrow(), key) else { return };
+                let PoolKey::Camera { camera, .. } = key else { return };
+                let name = self.bundle.borrow().cameras.get(camera).map(|c| c.name.clone()).unwrap_or_default();
                 let entry = CameraEntry {
+                    name,
+                    last_error: None,
                     spec,
                     generation: 0,
                     pipeline: None,
@@ -785,7 +798,8 @@ impl Kiosk {
         }
         let delay = e.backoff.next_delay();
         tracing::warn!(key = key.label(), "camera failed: {why}; retrying in {} s", delay.as_secs());
-        e.state = CamState::Error(why);
+        e.state = CamState::Error(why.clone());
+        e.last_error = Some(why);
         if let Some(p) = &e.pipeline {
             let _ = p.set_state(gst::State::Null);
         }
@@ -807,7 +821,7 @@ impl Kiosk {
         let cams = self.cameras.borrow();
         let Some(e) = cams.get(key) else { return };
         for c in self.cells.borrow().iter().filter(|c| &c.key == key) {
-            apply_status(c, &e.state, &e.backoff);
+            apply_status(c, e);
         }
     }
 
@@ -898,6 +912,9 @@ impl Kiosk {
                     if let Some(spec) = pipeline_spec(&new, key) {
                         if let Some(e) = self.cameras.borrow_mut().get_mut(key) {
                             e.spec = spec;
+                            if let PoolKey::Camera { camera, .. } = key {
+                                e.name = new.cameras.get(camera).map(|c| c.name.clone()).unwrap_or_default();
+                            }
                             e.backoff.reset();
                         }
                         self.build_pipeline(key);
@@ -905,6 +922,14 @@ impl Kiosk {
                 }
                 for key in &actions.start {
                     self.start_entry(key);
+                }
+                // A renamed camera keeps its pipeline; only its label changes.
+                for (key, e) in self.cameras.borrow_mut().iter_mut() {
+                    if let PoolKey::Camera { camera, .. } = key {
+                        if let Some(c) = new.cameras.get(camera) {
+                            e.name.clone_from(&c.name);
+                        }
+                    }
                 }
                 *self.current.borrow_mut() = current.clone();
                 let (w, h) = self.stage_size();
@@ -959,9 +984,9 @@ impl Kiosk {
     }
 }
 
-fn apply_status(cell: &CellWidget, state: &CamState, backoff: &Backoff) {
+fn apply_status(cell: &CellWidget, e: &CameraEntry) {
     let Some(label) = &cell.status else { return };
-    match status_text(state, backoff) {
+    match status_text(e) {
         None => label.set_visible(false),
         Some((text, error)) => {
             label.set_text(&text);

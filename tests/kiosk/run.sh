@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
 # Headless end-to-end test of the kiosk display: real RTSP cameras on 127.0.0.1, the
 # kiosk under Xvfb, screenshots with pixel checks, the local API, sd_notify, SIGHUP.
-# Usage: tests/kiosk/run.sh [--bench]   (installs its Debian packages when run as root)
-#   --bench  after the tests, print layout-switch times (warm vs cold) and CPU per stream
+# Usage: tests/kiosk/run.sh [--bench|--deps-only]   (installs its Debian packages when run as root)
+#   --bench      after the tests, print layout-switch times (warm vs cold) and CPU per stream
+#   --deps-only  only install and check the packages (the display feature's build needs them too)
 # Env: KIOSK_BIN=path to skip the build; KEEP=1 to keep the work directory.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source tests/lib.sh
 ROOT=$PWD
 BENCH=
-[ "${1:-}" = --bench ] && BENCH=1
+DEPS_ONLY=
+case "${1:-}" in
+  --bench) BENCH=1 ;;
+  --deps-only) DEPS_ONLY=1 ;;
+  "") ;;
+  *)
+    echo "usage: $0 [--bench|--deps-only]" >&2
+    exit 2
+    ;;
+esac
 
 # ---------------------------------------------------------------- prerequisites
 PKGS=(xvfb xauth imagemagick curl gstreamer1.0-tools python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0
@@ -32,6 +42,8 @@ for e in x264enc rtph264pay avdec_h264 rtspsrc decodebin videoconvert jpegenc; d
     exit 1
   }
 done
+
+[ -n "$DEPS_ONLY" ] && exit 0
 
 if [ -z "${KIOSK_BIN:-}" ]; then
   echo "==> building the kiosk with the display feature"
@@ -217,6 +229,30 @@ t_camera_back() {
   sleep 1
   shot back && near back $TL 255 0 0 && near back $TR 0 255 0 && near back $BL 0 0 255
 }
+cam_error_is() { # cam_error_is NAME TEXT: the camera's error mentions TEXT
+  api GET /local/info | $PY -c "import json,sys; i=json.load(sys.stdin); sys.exit(0 if any(p['key']=='camera:$1:M' and p['state'].startswith('error') and '$2' in p['state'] for p in i['pool']) else 1)"
+}
+t_stall() {
+  # A frozen server keeps the TCP connection open but sends nothing: only the
+  # kiosk's own stall detection (no frame for 15 s) can notice.
+  kill -STOP "$RTSP_PID"
+  wait_for 30 cam_error_is red "no frame" || {
+    kill -CONT "$RTSP_PID"
+    echo "no stall detected"
+    return 1
+  }
+  sleep 1
+  shot stalled && near stalled $TL 110 0 0
+  local ok=$?
+  kill -CONT "$RTSP_PID"
+  [ $ok -eq 0 ] || return 1
+  wait_for 60 cam_state red playing && wait_for 30 cam_state green playing && wait_for 30 cam_state blue playing || {
+    echo "did not recover after the stall"
+    return 1
+  }
+  sleep 1
+  shot unstalled && near unstalled $TL 255 0 0
+}
 t_switch_warm() {
   local starts_before
   starts_before=$(grep -c 'rtspsrc\|switching layout' "$WORK/kiosk.log")
@@ -295,6 +331,7 @@ step "snapshot is a JPEG of the camera" t_snapshot
 step "watchdog pings from the main loop" t_watchdog
 step "RTSP server stopped: tiles show the error state" t_camera_down
 step "RTSP server back: tiles recover" t_camera_back
+step "frozen server: stall detected after 15 s, then recovery" t_stall
 step "switch to a warm layout through the API" t_switch_warm
 step "switch back; unknown layout is 404" t_switch_back_and_unknown
 step "SIGHUP with an unchanged bundle restarts nothing" t_sighup_keeps_pipelines
