@@ -26,7 +26,7 @@ use gtk4 as gtk;
 use webkit6::prelude::*;
 
 use crate::bundle::{Fit, KioskBundle, Transport, read_password};
-use crate::geometry::Rect;
+use crate::geometry::{Rect, ease_out_cubic};
 use crate::local_api::{self, Control, ControlError, Info, LayoutInfo, LocalKey, PoolEntryInfo};
 use crate::notify;
 use crate::pool::{PipelineSpec, PoolKey, PoolPlanner, Tile, WebSource, layout_tiles, pipeline_spec};
@@ -357,12 +357,6 @@ impl Control for ApiBridge {
     }
 }
 
-fn ease(t: f64) -> f64 {
-    // Ease-out cubic: quick start, gentle landing.
-    let t = t.clamp(0.0, 1.0);
-    1.0 - (1.0 - t).powi(3)
-}
-
 fn content_fit(fit: Fit) -> gtk::ContentFit {
     match fit {
         Fit::Cover => gtk::ContentFit::Cover,
@@ -600,7 +594,7 @@ impl Kiosk {
                 }
             };
             let t = (now - start) as f64 / ANIMATION.as_micros() as f64;
-            k.place_at(ease(t));
+            k.place_at(ease_out_cubic(t));
             if t >= 1.0 {
                 k.animation_start.set(None);
                 glib::ControlFlow::Break

@@ -43,6 +43,12 @@ impl Rect {
     }
 }
 
+/// The layout animation's progress curve: quick start, gentle landing; 0 → 0, 1 → 1.
+pub fn ease_out_cubic(t: f64) -> f64 {
+    let t = t.clamp(0.0, 1.0);
+    1.0 - (1.0 - t).powi(3)
+}
+
 /// The position of grid line `i` of `n` over `extent` pixels.
 fn line(i: u32, n: u32, extent: u32) -> i32 {
     (u64::from(i) * u64::from(extent) / u64::from(n.max(1))) as i32
@@ -108,6 +114,17 @@ mod tests {
         assert_eq!(a.lerp(&b, 0.0), a);
         assert_eq!(a.lerp(&b, 1.0), b);
         assert_eq!(a.lerp(&b, 0.5), Rect { x: 50, y: 25, width: 200, height: 75 });
+    }
+
+    #[test]
+    fn easing_is_monotonic_and_pinned() {
+        assert_eq!(ease_out_cubic(0.0), 0.0);
+        assert_eq!(ease_out_cubic(1.0), 1.0);
+        assert_eq!(ease_out_cubic(-1.0), 0.0);
+        assert_eq!(ease_out_cubic(2.0), 1.0);
+        assert!(ease_out_cubic(0.5) > 0.5, "ease-out is ahead of linear");
+        let samples: Vec<f64> = (0..=100).map(|i| ease_out_cubic(f64::from(i) / 100.0)).collect();
+        assert!(samples.windows(2).all(|w| w[0] <= w[1]));
     }
 
     /// A random grid partitioned into non-overlapping cells by greedy placement.
