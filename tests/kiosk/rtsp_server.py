@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """A loopback RTSP "camera" server for the kiosk tests.
 
-Usage: rtsp_server.py PORT NAME=RGB [NAME=RGB ...]
-Serves rtsp://127.0.0.1:PORT/NAME as H.264 1280x720 of a solid colour (0xRRGGBB), so a
-screenshot can tell every camera's tile apart.
+Usage: rtsp_server.py PORT NAME=RGB|NAME=moving [...]
+Serves rtsp://127.0.0.1:PORT/NAME as H.264 1280x720 at 25 fps, 2 Mbit/s: either a solid
+colour (0xRRGGBB), so a screenshot can tell every camera's tile apart, or "moving", a
+scrolling test card whose decoding costs about what a real camera's does (for benchmarks).
 """
 import sys
 
@@ -20,13 +21,17 @@ server.set_address("127.0.0.1")
 server.set_service(port)
 mounts = server.get_mount_points()
 for spec in sys.argv[2:]:
-    name, rgb = spec.split("=")
+    name, what = spec.split("=")
+    if what == "moving":
+        source = "videotestsrc is-live=true pattern=smpte horizontal-speed=3 ! timeoverlay font-desc=\"Sans 48\""
+    else:
+        source = "videotestsrc is-live=true pattern=solid-color foreground-color=0xff%s" % what
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(
-        "( videotestsrc is-live=true pattern=solid-color foreground-color=0xff%s "
+        "( %s "
         "! video/x-raw,width=1280,height=720,framerate=25/1 "
         "! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 bitrate=2000 "
-        "! rtph264pay name=pay0 pt=96 config-interval=1 )" % rgb
+        "! rtph264pay name=pay0 pt=96 config-interval=1 )" % source
     )
     factory.set_shared(True)
     mounts.add_factory("/" + name, factory)
