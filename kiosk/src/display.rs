@@ -204,11 +204,11 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     // Relayout when the output size changes (and once it is first known).
     {
         let k = kiosk.clone();
-        window.connect_default_width_notify(move |_| k.place_cells(false));
+        window.connect_default_width_notify(move |_| k.place_cells());
         let k = kiosk.clone();
-        window.connect_default_height_notify(move |_| k.place_cells(false));
+        window.connect_default_height_notify(move |_| k.place_cells());
         let k = kiosk.clone();
-        window.connect_fullscreened_notify(move |_| k.place_cells(false));
+        window.connect_fullscreened_notify(move |_| k.place_cells());
     }
     window.fullscreen();
     window.present();
@@ -514,7 +514,7 @@ impl Kiosk {
         if animate {
             self.start_animation();
         } else {
-            self.place_cells(false);
+            self.place_cells();
         }
     }
 
@@ -605,7 +605,7 @@ impl Kiosk {
     }
 
     /// Puts every cell at its final rectangle for the current stage size.
-    fn place_cells(&self, _animate: bool) {
+    fn place_cells(&self) {
         let (w, h) = self.stage_size();
         self.placed_size.set((w, h));
         let current = self.current.borrow().clone();
@@ -848,7 +848,7 @@ impl Kiosk {
     fn tick(self: &Rc<Self>) {
         let now = Instant::now();
         if self.stage_size() != self.placed_size.get() {
-            self.place_cells(false);
+            self.place_cells();
         }
         let expired = self.planner.borrow_mut().tick(now);
         for key in &expired.stop {

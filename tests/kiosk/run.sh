@@ -73,6 +73,9 @@ mkdir -p "$WORK/www" "$WORK/state"
 cat >"$WORK/www/index.html" <<'EOF'
 <!doctype html><html><body style="margin:0;background:#ffff00"><h1 style="color:#ffff00">web tile</h1></body></html>
 EOF
+cat >"$WORK/www/local.html" <<'EOF'
+<!doctype html><html><body style="margin:0;background:#00ffff"></body></html>
+EOF
 cat >"$WORK/bundle.json" <<EOF
 {
   "version": 1,
@@ -95,6 +98,10 @@ cat >"$WORK/bundle.json" <<EOF
     ]},
     "solo": {"name": "Green only", "columns": 1, "rows": 1, "priority": "normal", "cells": [
       {"col": 0, "row": 0, "col_span": 1, "row_span": 1, "fit": "cover", "content": {"type": "camera", "camera": "green", "stream": "main"}}
+    ]},
+    "pages": {"name": "Inline HTML and a file", "columns": 2, "rows": 1, "priority": "normal", "cells": [
+      {"col": 0, "row": 0, "col_span": 1, "row_span": 1, "fit": "fill", "content": {"type": "html", "html": "<body style='margin:0;background:#ff00ff'></body>"}},
+      {"col": 1, "row": 0, "col_span": 1, "row_span": 1, "fit": "fill", "content": {"type": "html_file", "path": "${WORK}/www/local.html"}}
     ]},
     "cold": {"name": "White (cold)", "columns": 1, "rows": 1, "priority": "normal", "cells": [
       {"col": 0, "row": 0, "col_span": 1, "row_span": 1, "fit": "cover", "content": {"type": "camera", "camera": "white", "stream": "main"}}
@@ -127,8 +134,7 @@ sleep 1
 
 # The kiosk, as systemd would run it: notify socket and watchdog (every 1 s here).
 DISPLAY=$DISP NOTIFY_SOCKET=$WORK/notify.sock WATCHDOG_USEC=2000000 \
-  GSK_RENDERER=${GSK_RENDERER:-cairo} LIBGL_ALWAYS_SOFTWARE=1 WEBKIT_DISABLE_COMPOSITING_MODE=1 \
-  WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS=1 RUST_LOG=info \
+  GSK_RENDERER=${GSK_RENDERER:-cairo} RUST_LOG=info \
   sh -c 'WATCHDOG_PID=$$ exec "$0" "$@"' "$KIOSK_BIN" --bundle "$WORK/bundle.json" --state-dir "$WORK/state" >"$WORK/kiosk.log" 2>&1 &
 KIOSK_PID=$!
 PIDS+=("$KIOSK_PID")
@@ -272,6 +278,12 @@ t_switch_back_and_unknown() {
   [ "$code" = 404 ] || return 1
   api POST /local/layout/grid >/dev/null && sleep 1 && shot grid2 && near grid2 $TL 255 0 0 && near grid2 $BR 255 255 0
 }
+t_inline_and_file_pages() {
+  api POST /local/layout/pages | grep -q '"layout":"pages"' || return 1
+  sleep 3
+  shot pages && near pages $((W / 4)) $((H / 2)) 255 0 255 && near pages $((W * 3 / 4)) $((H / 2)) 0 255 255 || return 1
+  api POST /local/layout/grid >/dev/null
+}
 t_sighup_keeps_pipelines() {
   : >"$WORK/notify.log"
   kill -HUP "$KIOSK_PID"
@@ -334,6 +346,7 @@ step "RTSP server back: tiles recover" t_camera_back
 step "frozen server: stall detected after 15 s, then recovery" t_stall
 step "switch to a warm layout through the API" t_switch_warm
 step "switch back; unknown layout is 404" t_switch_back_and_unknown
+step "inline html and html_file cells" t_inline_and_file_pages
 step "SIGHUP with an unchanged bundle restarts nothing" t_sighup_keeps_pipelines
 step "SIGHUP after a camera change restarts only that camera" t_reload_restarts_only_changed
 step "idle revert returns to the default layout" t_idle_revert
