@@ -254,7 +254,11 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     }
 
     if let Some(addr) = kiosk.bundle.borrow().local_api.clone() {
-        start_api(&addr, &opts.state_dir, tx, kiosk.shared.clone())?;
+        // The display matters more than the API: without a writable state directory
+        // the screen still shows its layouts, and the journal says why the API is off.
+        if let Err(e) = start_api(&addr, &opts.state_dir, tx, kiosk.shared.clone()) {
+            tracing::error!("local API disabled: {e:#}");
+        }
     }
     kiosk.publish_info();
 
@@ -584,19 +588,23 @@ impl Kiosk {
             return;
         }
         let k = self.clone();
+        let frames = Cell::new(0u32);
         self.stage.add_tick_callback(move |_, clock| {
             let now = clock.frame_time();
             let start = match k.animation_start.get() {
                 Some(s) if s >= 0 => s,
                 _ => {
                     k.animation_start.set(Some(now));
+                    frames.set(0);
                     now
                 }
             };
             let t = (now - start) as f64 / ANIMATION.as_micros() as f64;
             k.place_at(ease_out_cubic(t));
+            frames.set(frames.get() + 1);
             if t >= 1.0 {
                 k.animation_start.set(None);
+                tracing::debug!(frames = frames.get(), ms = (now - start) / 1000, "layout animation done");
                 glib::ControlFlow::Break
             } else {
                 glib::ControlFlow::Continue

@@ -134,7 +134,7 @@ sleep 1
 
 # The kiosk, as systemd would run it: notify socket and watchdog (every 1 s here).
 DISPLAY=$DISP NOTIFY_SOCKET=$WORK/notify.sock WATCHDOG_USEC=2000000 \
-  GSK_RENDERER=${GSK_RENDERER:-cairo} RUST_LOG=info \
+  GSK_RENDERER=${GSK_RENDERER:-cairo} RUST_LOG=info,cairn_kiosk::display=debug \
   sh -c 'WATCHDOG_PID=$$ exec "$0" "$@"' "$KIOSK_BIN" --bundle "$WORK/bundle.json" --state-dir "$WORK/state" >"$WORK/kiosk.log" 2>&1 &
 KIOSK_PID=$!
 PIDS+=("$KIOSK_PID")
@@ -272,6 +272,14 @@ t_switch_warm() {
   }
   : "$starts_before"
 }
+t_animation() {
+  # The switches above glided their tiles: more than a couple of intermediate frames.
+  local line frames
+  line=$(grep 'layout animation done' "$WORK/kiosk.log" | tail -1)
+  echo "  $line"
+  frames=$(sed -n 's/.*frames=\([0-9]*\).*/\1/p' <<<"$line")
+  [ "${frames:-0}" -ge 3 ]
+}
 t_switch_back_and_unknown() {
   local code
   code=$(api POST /local/layout/nope -o /dev/null -w '%{http_code}')
@@ -346,6 +354,7 @@ step "RTSP server back: tiles recover" t_camera_back
 step "frozen server: stall detected after 15 s, then recovery" t_stall
 step "switch to a warm layout through the API" t_switch_warm
 step "switch back; unknown layout is 404" t_switch_back_and_unknown
+step "layout switches animate over several frames" t_animation
 step "inline html and html_file cells" t_inline_and_file_pages
 step "SIGHUP with an unchanged bundle restarts nothing" t_sighup_keeps_pipelines
 step "SIGHUP after a camera change restarts only that camera" t_reload_restarts_only_changed
