@@ -507,10 +507,8 @@ impl Kiosk {
         }
         for c in old {
             // A pooled web view must leave its wrapper before the wrapper goes away.
-            if let Some(child) = c.wrapper.child() {
-                if let Ok(vp) = child.clone().downcast::<gtk::Viewport>() {
-                    vp.set_child(None::<&gtk::Widget>);
-                }
+            if let Some(view) = self.webs.borrow().get(&c.key) {
+                detach(view.view.upcast_ref());
             }
             self.stage.remove(&c.wrapper);
         }
@@ -571,6 +569,7 @@ impl Kiosk {
                     self.webs.borrow().get(&tile.key).map(|e| e.view.clone()).unwrap_or_else(new_web_view)
                 };
                 view.set_can_focus(false);
+                detach(view.upcast_ref());
                 wrapper.set_child(Some(&view));
             }
         }
@@ -999,6 +998,19 @@ fn apply_status(cell: &CellWidget, e: &CameraEntry) {
             }
             label.set_visible(true);
         }
+    }
+}
+
+/// Takes a pooled widget out of whatever wrapper holds it (the scrolled window
+/// itself, or the viewport it adds for non-scrollable children).
+fn detach(widget: &gtk::Widget) {
+    let Some(parent) = widget.parent() else { return };
+    if let Some(vp) = parent.downcast_ref::<gtk::Viewport>() {
+        vp.set_child(None::<&gtk::Widget>);
+    } else if let Some(sw) = parent.downcast_ref::<gtk::ScrolledWindow>() {
+        sw.set_child(None::<&gtk::Widget>);
+    } else {
+        widget.unparent();
     }
 }
 

@@ -292,6 +292,23 @@ t_inline_and_file_pages() {
   shot pages && near pages $((W / 4)) $((H / 2)) 255 0 255 && near pages $((W * 3 / 4)) $((H / 2)) 0 255 255 || return 1
   api POST /local/layout/grid >/dev/null
 }
+t_rapid_switching() {
+  # Switch faster than the animation and the cold starts: nothing may panic or leak a
+  # tile, and the display settles on the last layout asked for.
+  local l
+  for l in solo pages cold grid solo grid pages solo cold grid cold pages grid solo grid; do
+    api POST "/local/layout/$l" >/dev/null || return 1
+    sleep 0.1
+  done
+  kill -0 "$KIOSK_PID" || {
+    echo "the kiosk died"
+    return 1
+  }
+  wait_for 30 cam_state red playing && wait_for 10 cam_state green playing && wait_for 10 cam_state blue playing || return 1
+  sleep 3
+  shot rapid && near rapid $TL 255 0 0 && near rapid $TR 0 255 0 && near rapid $BL 0 0 255 && near rapid $BR 255 255 0 || return 1
+  ! grep -E 'panicked|CRITICAL' "$WORK/kiosk.log"
+}
 t_sighup_keeps_pipelines() {
   : >"$WORK/notify.log"
   kill -HUP "$KIOSK_PID"
@@ -356,6 +373,7 @@ step "switch to a warm layout through the API" t_switch_warm
 step "switch back; unknown layout is 404" t_switch_back_and_unknown
 step "layout switches animate over several frames" t_animation
 step "inline html and html_file cells" t_inline_and_file_pages
+step "rapid layout switching settles on the last layout" t_rapid_switching
 step "SIGHUP with an unchanged bundle restarts nothing" t_sighup_keeps_pipelines
 step "SIGHUP after a camera change restarts only that camera" t_reload_restarts_only_changed
 step "idle revert returns to the default layout" t_idle_revert
