@@ -84,9 +84,14 @@ impl LocalKey {
         self.hex.as_bytes().ct_eq(presented.as_bytes()).into()
     }
 
+    /// A key held only in memory (tests, benchmarks); `None` unless 64 lower-case hex digits.
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        valid_key(hex).then(|| Self { hex: hex.into(), path: PathBuf::new() })
+    }
+
     #[cfg(test)]
     pub(crate) fn for_tests(hex: &str) -> Self {
-        Self { hex: hex.into(), path: PathBuf::new() }
+        Self::from_hex(hex).expect("a well-formed test key")
     }
 }
 
