@@ -49,8 +49,23 @@ fn generations_plan_rollback_recover_and_boot() {
     let human = provision(&["plan", full], dir.path());
     assert!(String::from_utf8_lossy(&human.stdout).starts_with("plan from generation 2"));
 
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let service = rt.block_on(async { JobRunner::open(dir.path(), ActivatorKind::None).unwrap() });
     let rolled = provision(&["rollback", "--activator", "none", "1"], dir.path());
     assert!(rolled.status.success(), "{}", String::from_utf8_lossy(&rolled.stderr));
+    // A service that was already running sees the CLI's job through its record.
+    let newest = std::fs::read_dir(dir.path().join("jobs"))
+        .unwrap()
+        .flatten()
+        .max_by_key(|e| e.metadata().unwrap().modified().unwrap())
+        .unwrap();
+    let cli_job: provision::jobs::JobId = newest.path().file_stem().unwrap().to_str().unwrap().parse().unwrap();
+    let seen = service.job(&cli_job).expect("the CLI's job is visible to the service");
+    assert_eq!(
+        (seen.kind, seen.state, seen.generation),
+        (provision::jobs::JobKind::Activate, JobState::Succeeded, Some(1))
+    );
+    assert_eq!(service.subscribe(&cli_job).unwrap().0.last().unwrap().step, "done");
     assert!(String::from_utf8_lossy(&rolled.stderr).contains("done      succeeded"));
     let listed = json(&provision(&["generations", "--format", "json"], dir.path()));
     assert_eq!(

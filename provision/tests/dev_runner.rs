@@ -247,3 +247,23 @@ async fn a_bundle_payload_lands_in_files_of_the_generation() {
     assert_eq!(runner.store().current_config().unwrap(), MINIMAL);
     runner.store().verify(1).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn containers_can_reach_files_but_secrets_and_records_stay_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("cairn");
+    let runner = JobRunner::open(&state, ActivatorKind::None).unwrap();
+    let job = runner.submit_apply(submission(MINIMAL)).unwrap();
+    assert_eq!(wait(&runner, &job).await.state, JobState::Succeeded);
+    let mode = |p: &str| std::fs::metadata(state.join(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(""), 0o711);
+    assert_eq!(mode("generations"), 0o711);
+    assert_eq!(mode("generations/1"), 0o755);
+    assert_eq!(mode("generations/1/files"), 0o755);
+    assert_eq!(mode("generations/1/rendered"), 0o755);
+    assert_eq!(mode("generations/1/config.toml"), 0o600);
+    assert_eq!(mode("generations/1/generation.json"), 0o600);
+    assert_eq!(mode("jobs"), 0o700);
+    assert_eq!(mode("outcomes"), 0o700);
+}

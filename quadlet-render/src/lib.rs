@@ -141,8 +141,8 @@ pub enum FileKind {
     Secret,
 }
 
-/// One rendered file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One rendered file. Its `Debug` output never shows a secret's contents.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RenderedFile {
     /// Relative path inside the rendered tree, `/`-separated.
     pub path: String,
@@ -158,6 +158,28 @@ pub struct RenderedFile {
     /// The account that must own the file (root when `None`).
     pub owner: Option<String>,
     pub contents: String,
+}
+
+impl std::fmt::Debug for RenderedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted;
+        let contents: &dyn std::fmt::Debug = if self.kind == FileKind::Secret {
+            redacted = format!("<secret, {} bytes>", self.contents.len());
+            &redacted
+        } else {
+            &self.contents
+        };
+        f.debug_struct("RenderedFile")
+            .field("path", &self.path)
+            .field("kind", &self.kind)
+            .field("mode", &self.mode)
+            .field("name", &self.name)
+            .field("service", &self.service)
+            .field("permissions", &format_args!("{:04o}", self.permissions))
+            .field("owner", &self.owner)
+            .field("contents", contents)
+            .finish()
+    }
 }
 
 impl RenderedFile {

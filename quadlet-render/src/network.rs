@@ -132,9 +132,19 @@ fn dnsmasq(network: &Network, upstream: &[IpAddr]) -> RenderedFile {
     RenderedFile::data(DNSMASQ_PATH, s)
 }
 
+/// CONFIG.md's NTP default. `cairn_config` resolves it when `[network]` is present,
+/// but `Network::default()` (no `[network]` table at all) leaves the list empty, and
+/// chrony without a server never syncs.
+const DEFAULT_NTP_SERVERS: &[&str] = &["time.cloudflare.com"];
+
 fn chrony(network: &Network) -> RenderedFile {
     let mut s = String::from("# Rendered by Cairn from [network.ntp]. Do not edit.\n");
-    for server in &network.ntp_servers {
+    let servers: Vec<&str> = if network.ntp_servers.is_empty() {
+        DEFAULT_NTP_SERVERS.to_vec()
+    } else {
+        network.ntp_servers.iter().map(String::as_str).collect()
+    };
+    for server in servers {
         let _ = writeln!(s, "server {server} iburst");
     }
     s.push_str("driftfile /var/lib/chrony/chrony.drift\nmakestep 1.0 3\nrtcsync\n");

@@ -75,8 +75,20 @@ fn inline_passwords_only_reach_their_secret_file() {
         (secret.path.as_str(), secret.permissions, secret.owner.as_deref(), secret.kind),
         ("kiosk/secrets/front.pass", 0o600, Some("cairn-kiosk"), quadlet_render::FileKind::Secret)
     );
+    assert!(!format!("{rendered:?}").contains("s3cret-inline"), "Debug output shows the password");
     let manifest = rendered.manifest_file().contents;
     use sha2::Digest as _;
     let hash: String = sha2::Sha256::digest(b"s3cret-inline").iter().map(|b| format!("{b:02x}")).collect();
     assert!(!manifest.contains(&hash));
+}
+
+/// chrony without a `server` line never syncs; every rendered config names one,
+/// including configs without a `[network]` table.
+#[test]
+fn every_case_syncs_time_from_a_server() {
+    for dir in cases() {
+        let (Ok(rendered), _) = render_case(&dir) else { continue };
+        let chrony = &rendered.get("network/chrony.conf").expect("chrony.conf").contents;
+        assert!(chrony.lines().any(|l| l.starts_with("server ")), "{}: no NTP server:\n{chrony}", case_name(&dir));
+    }
 }

@@ -409,3 +409,80 @@ fn ssh_keygen_verifies_with_admin_signers() {
     let other = sign("file");
     assert!(!verify("alice", &other), "another namespace must not verify");
 }
+
+/// The rendered firewall, loaded for real into a network namespace wired like a
+/// device (tests/peers/firewall-netns.sh), lets through exactly what CONFIG.md
+/// promises: WAN only its listed ports, LAN everything or its allowlist plus the
+/// management ports, and never forwards. Every probe is open before the ruleset
+/// is loaded, so each `dropped` is the firewall's doing.
+#[test]
+fn the_firewall_filters_real_connections() {
+    tool("ip", "iproute2");
+    tool("nft", "nftables");
+    assert!(
+        Path::new("/usr/bin/python3").is_file(),
+        "/usr/bin/python3 is missing: install the Debian package `python3`"
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/peers/firewall-netns.sh");
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "network-static",
+            "22,80,443,9999",
+            "22,8080,9000,9999",
+            "wan 22 dropped\nwan 80 open\nwan 443 open\nwan 9999 dropped\n\
+             lan 22 open\nlan 8080 open\nlan 9000 open\nlan 9999 dropped\nfwd 7000 dropped\n",
+        ),
+        (
+            "firewall-wan-only",
+            "22,443,8080,9999",
+            "22,9999",
+            "wan 22 open\nwan 443 open\nwan 8080 dropped\nwan 9999 dropped\n\
+             lan 22 open\nlan 9999 open\nfwd 7000 dropped\n",
+        ),
+    ];
+    for (case, wan, lan, expected) in cases {
+        let dir = common::cases_dir().join(case);
+        let (Ok(rendered), _) = render_case(&dir) else { panic!("{case} renders") };
+        let tmp = tempfile::tempdir().unwrap();
+        let rules = tmp.path().join("nftables.conf");
+        fs::write(&rules, &rendered.get("firewall/nftables.conf").unwrap().contents).unwrap();
+        let out = run(Command::new("bash").arg(&script).arg(&rules).arg(wan).arg(lan));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{case}: firewall-netns.sh failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        let (before, after): (Vec<&str>, Vec<&str>) = stdout.lines().partition(|l| l.starts_with("before:"));
+        assert!(before.iter().all(|l| l.ends_with(" open")), "{case}: the wiring is broken:\n{stdout}");
+        let after: String = after.iter().map(|l| format!("{l}\n")).collect();
+        similar_asserts::assert_eq!(*expected, after.as_str(), "{case}");
+    }
+}
+
+/// systemd-networkd itself parses every rendered `.network` file without a
+/// complaint (tests/peers/networkd-parse.sh). A deliberately bad file rides along
+/// in the same run to prove complaints are seen.
+#[test]
+fn networkd_parses_every_network_file_cleanly() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/peers/networkd-parse.sh");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = 0;
+    for dir in cases() {
+        let name = case_name(&dir);
+        let (Ok(rendered), _) = render_case(&dir) else { continue };
+        for f in rendered.files.iter().filter(|f| f.path.ends_with(".network") && f.path.starts_with("network/")) {
+            let file = f.path.rsplit('/').next().unwrap();
+            fs::write(tmp.path().join(format!("{name}-{file}")), &f.contents).unwrap();
+            files += 1;
+        }
+    }
+    assert!(files >= 20, "only {files} .network files");
+    fs::write(tmp.path().join("zz-control.network"), "[Match]\nName=eth9\n\n[Network]\nBogusKey=1\n").unwrap();
+    let out = run(Command::new("bash").arg(&script).arg(tmp.path()));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "networkd-parse.sh failed:\n{text}");
+    assert!(text.contains("Enumeration completed"), "networkd did not start:\n{text}");
+    let complaints: Vec<&str> = text.lines().filter(|l| l.starts_with("/etc/systemd/network/")).collect();
+    assert_eq!(
+        complaints,
+        ["/etc/systemd/network/zz-control.network:5: Unknown key 'BogusKey' in section [Network], ignoring."],
+        "networkd complained:\n{text}"
+    );
+}

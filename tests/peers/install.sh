@@ -5,6 +5,7 @@
 #   - systemd        `systemd-analyze verify` checks every generated .service
 #   - openssh-client `ssh-keygen -Y verify` reads the rendered admin-signers
 #   - util-linux     `unshare` (private mount namespace for the user-unit check)
+#   - iproute2, python3  network namespaces and TCP probes of firewall-netns.sh
 #   - chrony         `chronyd -p -f` parses the rendered chrony.conf; only
 #                    extracted (dpkg-deb -x) under $CAIRN_PEERS_DIR so no NTP
 #                    daemon is installed or started on the host
@@ -26,6 +27,8 @@ command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v unshare >/dev/null || need+=(util-linux)
+command -v ip >/dev/null || need+=(iproute2)
+[[ -x /usr/bin/python3 ]] || need+=(python3)
 if ((${#need[@]})); then
     $SUDO apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >&2

@@ -125,16 +125,23 @@ impl JobRunner {
         Ok(snapshot)
     }
 
+    /// A job of this process, or one another process (the CLI) recorded on disk.
     pub fn job(&self, id: &JobId) -> Option<JobSnapshot> {
-        self.table().jobs.get(id).map(|e| e.snapshot.clone())
+        let known = self.table().jobs.get(id).map(|e| e.snapshot.clone());
+        known.or_else(|| records::load_one(&self.inner.store.jobs_dir(), id))
     }
 
     /// Events so far plus a live receiver; the stream ends with a terminal event (step
     /// `done`). When the events so far already end with `done`, nothing more will come.
     pub fn subscribe(&self, id: &JobId) -> Option<(Vec<JobEvent>, broadcast::Receiver<JobEvent>)> {
         let table = self.table();
-        let entry = table.jobs.get(id)?;
-        Some((entry.snapshot.events.clone(), entry.events.subscribe()))
+        match table.jobs.get(id) {
+            Some(entry) => Some((entry.snapshot.events.clone(), entry.events.subscribe())),
+            // Another process's job: what it recorded so far; nothing live arrives here.
+            None => {
+                records::load_one(&self.inner.store.jobs_dir(), id).map(|job| (job.events, broadcast::channel(1).1))
+            }
+        }
     }
 
     /// Kept jobs, newest first.

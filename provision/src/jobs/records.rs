@@ -22,6 +22,11 @@ pub(crate) fn remove(dir: &Path, id: &JobId) -> std::io::Result<()> {
     atomic::remove_file(&dir.join(format!("{id}.json")))
 }
 
+/// One record by id (a job another process ran), if it is on disk.
+pub(crate) fn load_one(dir: &Path, id: &JobId) -> Option<JobSnapshot> {
+    parse(&fs::read(dir.join(format!("{id}.json"))).ok()?).ok()
+}
+
 /// Every readable record, oldest first. Unreadable files are skipped (and reported).
 pub(crate) fn load(dir: &Path) -> (Vec<JobSnapshot>, Vec<String>) {
     let mut jobs = Vec::new();

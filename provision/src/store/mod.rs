@@ -92,8 +92,16 @@ impl Store {
     /// Opens `root`, creating its directories if needed. Does not recover; see [`Store::recover`].
     pub fn open(root: &Path) -> Result<Self, StoreError> {
         let store = Self { root: root.to_owned() };
-        for dir in [store.root.clone(), store.generations_dir(), store.outcomes_dir(), store.jobs_dir()] {
-            atomic::create_dir(&dir, 0o700).map_err(io_err("creating", &dir))?;
+        // Containers running as appsvc read `${FILES_DIR}` and the kiosk user reads its
+        // bundle through `current`: the root and generations/ must be traversable (0711,
+        // not listable); job records and outcomes stay private.
+        for (dir, mode) in [
+            (store.root.clone(), 0o711),
+            (store.generations_dir(), 0o711),
+            (store.outcomes_dir(), 0o700),
+            (store.jobs_dir(), 0o700),
+        ] {
+            atomic::create_dir(&dir, mode).map_err(io_err("creating", &dir))?;
         }
         Ok(store)
     }

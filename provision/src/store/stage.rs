@@ -96,6 +96,9 @@ impl Store {
         // Holds the hashes of secrets too (short passwords could be brute-forced): 0600.
         atomic::create_file(&meta_path, &meta_bytes.map_err(io_err("encoding", &meta_path))?, 0o600)
             .map_err(io_err("writing", &meta_path))?;
+        // Private while written; readable (config.toml and generation.json stay 0600) once complete.
+        fs::set_permissions(&staging, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .map_err(io_err("setting the mode of", &staging))?;
         sync_tree(&staging)?;
         hit(fp::STAGE_AFTER_META);
 

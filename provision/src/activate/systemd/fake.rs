@@ -324,3 +324,35 @@ async fn host_settings_without_input_in_the_generation_are_left_alone() {
     result.unwrap();
     assert_eq!(log, ["system Reload", "host firewall"]);
 }
+
+#[tokio::test]
+async fn managers_are_reached_through_their_private_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let private = dir.path().join("private");
+    let listener = tokio::net::UnixListener::bind(&private).unwrap();
+    let log = Log::default();
+    let server_log = log.clone();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let manager = FakeManager { label: "system", log: server_log, next_job: 0, failing: vec![], loaded: vec![] };
+        let server = Builder::unix_stream(stream)
+            .server(zbus::Guid::generate())
+            .unwrap()
+            .p2p()
+            .serve_at("/org/freedesktop/systemd1", manager)
+            .unwrap()
+            .build()
+            .await
+            .unwrap();
+        std::mem::forget(server);
+    });
+    let nowhere = super::Bus::Address(format!("unix:path={}", dir.path().join("no-bus").display()));
+    let manager = super::manager(private.to_str().unwrap(), nowhere, "system").await.unwrap();
+    manager.run(Verb::Start, "web.service", deadline()).await.unwrap();
+    assert_eq!(log.take(), ["system Subscribe", "system start web.service"]);
+
+    let missing = super::Bus::Address(format!("unix:path={}", dir.path().join("no-bus").display()));
+    let failure = super::manager(dir.path().join("no-private").to_str().unwrap(), missing, "appsvc").await.unwrap_err();
+    assert!(failure.message.starts_with("connecting to systemd (appsvc): "), "{}", failure.message);
+    assert!(failure.message.contains("; bus: "), "{}", failure.message);
+}

@@ -65,10 +65,7 @@ impl UnitStates for Managers {
 
 impl SystemdActivator {
     async fn connect(&self, request: &Request) -> Result<Managers, Failure> {
-        let system =
-            Connection::system().await.map_err(|e| Failure::new(format!("connecting to the system bus: {e}")))?;
-        let system =
-            Manager::new(system, "system").await.map_err(|e| Failure::new(format!("systemd (system): {e}")))?;
+        let system = manager("/run/systemd/private", Bus::System, "system").await?;
         let needs_user = request
             .plan
             .stop
@@ -185,20 +182,46 @@ impl Activate for SystemdActivator {
     }
 }
 
-/// appsvc's user manager: its user bus, or failing that the manager's private socket.
+/// appsvc's user manager. Its user bus needs lingering and may refuse root.
 async fn user_manager() -> Result<Manager, Failure> {
     let (uid, _) = account(ROOTLESS_USER)?;
-    let bus = format!("unix:path=/run/user/{uid}/bus");
-    let connection = match zbus::connection::Builder::address(bus.as_str()) {
-        Ok(builder) => builder.build().await,
-        Err(e) => Err(e),
+    manager(
+        &format!("/run/user/{uid}/systemd/private"),
+        Bus::Address(format!("unix:path=/run/user/{uid}/bus")),
+        "appsvc",
+    )
+    .await
+    .map_err(|f| Failure::new(format!("{} (is lingering enabled: loginctl enable-linger {ROOTLESS_USER}?)", f.message)))
+}
+
+/// The bus to try when a manager's private socket cannot be used.
+enum Bus {
+    System,
+    Address(String),
+}
+
+/// Connects to a systemd manager through its private socket (peer-to-peer, the way
+/// systemctl does as root: systemd accepts uid 0 and its own uid there, and it works
+/// before dbus.service is up), or else through the bus.
+async fn manager(private: &str, bus: Bus, label: &'static str) -> Result<Manager, Failure> {
+    let direct =
+        async { zbus::connection::Builder::address(format!("unix:path={private}").as_str())?.p2p().build().await };
+    let connection = match direct.await {
+        Ok(connection) => connection,
+        Err(private_error) => {
+            let via_bus = match &bus {
+                Bus::System => Connection::system().await,
+                Bus::Address(address) => match zbus::connection::Builder::address(address.as_str()) {
+                    Ok(builder) => builder.build().await,
+                    Err(e) => Err(e),
+                },
+            };
+            via_bus.map_err(|bus_error| {
+                Failure::new(format!("connecting to systemd ({label}): {private}: {private_error}; bus: {bus_error}"))
+            })?
+        }
     };
-    let connection = connection.map_err(|e| {
-        Failure::new(format!(
-            "connecting to {ROOTLESS_USER}'s user bus {bus}: {e} (is lingering enabled: loginctl enable-linger {ROOTLESS_USER}?)"
-        ))
-    })?;
-    Manager::new(connection, "appsvc").await.map_err(|e| Failure::new(format!("systemd ({ROOTLESS_USER}): {e}")))
+    Manager::new(connection, label).await.map_err(|e| Failure::new(format!("systemd ({label}): {e}")))
 }
 
 /// (uid, gid) of an account from /etc/passwd.
