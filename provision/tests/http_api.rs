@@ -50,12 +50,10 @@ fn start(activator: fn() -> Box<dyn Activate>) -> Server {
             let state = server::state(runner, vec!["cairn-test".into()], rx);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, server::app(state).into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await
-                .unwrap();
+            server::serve_connections(listener, server::app(state), async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
         });
     });
     let addr = addr_rx.recv_timeout(Duration::from_secs(10)).expect("server started");

@@ -4,8 +4,8 @@
 # Env: CAIRN_URL, PROVISION. Needs ssh-keygen, ssh-agent, ssh-add.
 set -uo pipefail
 T=$(mktemp -d)
-AGENT_PID=
-trap '[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null; rm -rf "$T"' EXIT
+SSH_AGENT_PID=
+trap '[ -n "$SSH_AGENT_PID" ] && kill "$SSH_AGENT_PID" 2>/dev/null; rm -rf "$T"' EXIT
 passed=0; failed=0
 check() { # check NAME COMMAND...
     local name=$1; shift

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The service as systemd runs it: socket activation (LISTEN_FDS via systemd-socket-activate),
-# sd_notify READY=1 only once the socket answers, and a clean exit on SIGTERM.
+# sd_notify READY=1 only once the socket answers, a header read timeout against slow
+# clients, and a clean exit on SIGTERM.
 # Env: PROVISION, VENV (for python). Needs systemd-socket-activate (package systemd).
 set -uo pipefail
 T=$(mktemp -d)
@@ -50,7 +51,23 @@ SPID=$!
 PIDS+=($SPID)
 if wait "$NPID"; then ok "sd_notify READY=1 after the socket is bound"; else bad "sd_notify READY=1" "$T/notify.out"; fi
 
-# 3. SIGTERM: exits 0, promptly.
+# 3. A client that never finishes its headers is cut off (header read timeout, 10 s).
+cat >"$T/slow.py" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # ...and never the blank line
+start = time.monotonic()
+s.settimeout(30)
+try:
+    data = s.recv(4096)
+except socket.timeout:
+    print("still open after 30 s"); sys.exit(1)
+print(f"closed after {time.monotonic() - start:.1f} s: {data[:40]!r}")
+sys.exit(0 if time.monotonic() - start < 15 else 1)
+PY
+if "$PY" "$T/slow.py" "$P" >"$T/slow.out" 2>&1; then ok "slow headers: $(cat "$T/slow.out")"; else bad "slow headers" "$T/slow.out"; fi
+
+# 4. SIGTERM: exits 0, promptly.
 start=$(date +%s%N)
 kill -TERM "$SPID"
 if wait "$SPID"; then

@@ -151,23 +151,72 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
     if let Err(e) = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]) {
         tracing::warn!(error = %e, "sd_notify READY=1 failed");
     }
-    let mut stopping = shutdown_tx.subscribe();
-    let server = axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            wait_for_signal().await;
-            tracing::info!("shutting down");
-            let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
-            let _ = shutdown_tx.send(true);
-        });
-    let deadline = async move {
-        let _ = stopping.wait_for(|s| *s).await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    let router = app(state);
+    let shutdown = async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+        let _ = shutdown_tx.send(true);
     };
-    tokio::select! {
-        result = server => result.context("serving HTTP")?,
-        () = deadline => tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}; exiting"),
-    }
+    serve_connections(listener, router, shutdown).await;
     Ok(())
+}
+
+/// How long a client may take to send a request's headers (also how long an idle
+/// keep-alive connection stays open): slow or stalled clients cannot hold sockets forever.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The accept loop: HTTP/1.1 connections with a header read timeout (axum::serve sets no
+/// timer, so it has none), the peer address for per-IP nonce caps, and graceful shutdown:
+/// when `shutdown` completes, stop accepting, let in-flight requests finish for up to
+/// [`SHUTDOWN_GRACE`], then return.
+pub async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt as _;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        });
+        let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}; exiting");
+        }
+    }
 }
 
 async fn wait_for_signal() {

@@ -38,7 +38,13 @@ impl Signer {
         if let Ok(public) = PublicKey::from_openssh(text.trim()) {
             return Ok(Signer::Agent { socket: agent_socket()?, key: public });
         }
-        let key = PrivateKey::from_openssh(&text).with_context(|| format!("parsing private key {}", path.display()))?;
+        let key = PrivateKey::from_openssh(&text).with_context(|| {
+            format!(
+                "parsing private key {} (ecdsa-sha2-nistp521 key files are not always readable by the \
+                 ssh-key crate: load the key into ssh-agent and pass its .pub file)",
+                path.display()
+            )
+        })?;
         if key.is_encrypted() {
             bail!("{} is passphrase-protected; add it to ssh-agent and pass its .pub file instead", path.display());
         }

@@ -35,6 +35,9 @@ fn export(args: &Args) -> Result<()> {
     }
     match &args.output {
         Some(path) => std::fs::write(path, &reply.body).with_context(|| format!("writing {}", path.display())),
-        None => std::io::stdout().write_all(&reply.body).context("writing stdout"),
+        None => match std::io::stdout().lock().write_all(&reply.body) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.context("writing stdout"),
+        },
     }
 }

@@ -2,6 +2,7 @@
 //! plain HTTP with ureq, request signing exactly as API.md describes (key file or
 //! ssh-agent), and Server-Sent Events reading.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -212,21 +213,31 @@ pub(crate) fn generations(target: &Target, json: bool) -> Result<()> {
     }
     let v = reply.json()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(());
+        return emit(&format!("{}\n", serde_json::to_string_pretty(&v)?));
     }
+    let mut out = String::new();
     let current = v["current"].as_u64();
-    println!("{:>4}  {:<25}  {:<12}  outcome", "id", "created", "sha256");
+    let _ = writeln!(out, "{:>4}  {:<25}  {:<12}  outcome", "id", "created", "sha256");
     for g in v["generations"].as_array().into_iter().flatten() {
         let id = g["id"].as_u64().unwrap_or_default();
         let mark = if Some(id) == current { "*" } else { " " };
         let sha = g["config_sha256"].as_str().unwrap_or("");
-        println!(
+        let _ = writeln!(
+            out,
             "{mark}{id:>3}  {:<25}  {:<12}  {}",
             g["created_at"].as_str().unwrap_or(""),
             &sha[..sha.len().min(12)],
             g["outcome"].as_str().unwrap_or("")
         );
     }
-    Ok(())
+    emit(&out)
+}
+
+/// Writes command output to stdout; a closed pipe (`| head`) is not an error.
+pub(crate) fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing stdout"),
+    }
 }

@@ -1,5 +1,6 @@
 //! `provision status --url URL`: the device's status (signed once it is provisioned).
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
@@ -33,16 +34,17 @@ fn status(args: &Args) -> Result<()> {
     }
     let v = reply.json()?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(());
+        return super::remote::emit(&format!("{}\n", serde_json::to_string_pretty(&v)?));
     }
-    println!("provisioned: {}", v["provisioned"]);
+    let mut out = String::new();
+    let _ = writeln!(out, "provisioned: {}", v["provisioned"]);
     for which in ["current", "previous"] {
         let g = &v[which];
         if g.is_null() {
-            println!("{which}: none");
+            let _ = writeln!(out, "{which}: none");
         } else {
-            println!(
+            let _ = writeln!(
+                out,
                 "{which}: generation {} ({}, {})",
                 g["id"],
                 g["created_at"].as_str().unwrap_or(""),
@@ -52,8 +54,8 @@ fn status(args: &Args) -> Result<()> {
     }
     let job = &v["last_job"];
     if !job.is_null() {
-        println!("last job: {} {}", job["id"].as_str().unwrap_or(""), job["state"].as_str().unwrap_or(""));
+        let _ = writeln!(out, "last job: {} {}", job["id"].as_str().unwrap_or(""), job["state"].as_str().unwrap_or(""));
     }
-    println!("provision {}", v["versions"]["provision"].as_str().unwrap_or(""));
-    Ok(())
+    let _ = writeln!(out, "provision {}", v["versions"]["provision"].as_str().unwrap_or(""));
+    super::remote::emit(&out)
 }
