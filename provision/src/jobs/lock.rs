@@ -39,14 +39,16 @@ impl StateLock {
         Ok(Ok(Self { _file: file }))
     }
 
-    /// [`StateLock::try_acquire`], retried for up to 200 ms. A process that forks (any
+    /// [`StateLock::try_acquire`], retried for up to 2 s. A process that forks (any
     /// `Command::spawn`) holds a copy of every open lock until its child execs; that
-    /// window must not turn into a spurious "busy". A real job holds it far longer.
+    /// window must not turn into a spurious "busy". On a loaded 2-core machine the window
+    /// was seen to pass 200 ms, so the wait is generous; a real job holds the lock far
+    /// longer, and a caller told "busy" waited at most this long.
     pub(crate) fn try_acquire_briefly(path: &Path, holder: &str) -> io::Result<Result<Self, Held>> {
         let mut attempt = 0;
         loop {
             match Self::try_acquire(path, holder)? {
-                Err(held) if attempt < 20 => {
+                Err(held) if attempt < 200 => {
                     attempt += 1;
                     let _ = held;
                     std::thread::sleep(std::time::Duration::from_millis(10));
