@@ -29,7 +29,21 @@ mkdir -p "$work" "$out/bundles"
 start=$SECONDS
 
 "$here/make-keys.sh" "$out/keys"
-"$here/build-rootfs.sh" "$work/rootfs"
+# The debootstrapped base depends only on the package list and the script that
+# installs it: reuse it from the cache when those did not change.
+base_key=$(cat "$here/build-rootfs.sh" "$here/packages.txt" "$here/lib.sh" | sha256sum | cut -c1-16)
+base_tar=${XDG_CACHE_HOME:-$HOME/.cache}/cairn/rootfs-base/$base_key.tar
+if [[ -f $base_tar ]]; then
+    log "reusing base rootfs $base_tar"
+    mkdir -p "$work/rootfs"
+    tar -C "$work/rootfs" --numeric-owner --xattrs --xattrs-include='*' -xpf "$base_tar"
+else
+    "$here/build-rootfs.sh" "$work/rootfs"
+    mkdir -p "$(dirname "$base_tar")"
+    rm -f "$(dirname "$base_tar")"/*.tar
+    tar -C "$work/rootfs" --numeric-owner --xattrs --xattrs-include='*' -cf "$base_tar.tmp" .
+    mv "$base_tar.tmp" "$base_tar"
+fi
 "$here/configure-rootfs.sh" "$work/rootfs" "$units" "$out/keys/ssh_test_key.pub" \
     "$out/keys/ca.cert.pem" "$here/rootfs/system.conf" "$@"
 

@@ -41,13 +41,15 @@ total=$((p5 + data_mib + 1))
 rm -f "$out"
 truncate -s "${total}M" "$out"
 mib=2048 # sectors per MiB
-sgdisk -q -o \
+sgdisk -o \
     -n 1:$((p1 * mib)):$((p2 * mib - 1)) -t 1:EF02 -c 1:bios-grub \
     -n 2:$((p2 * mib)):$((p3 * mib - 1)) -t 2:8300 -c 2:boot \
     -n 3:$((p3 * mib)):$((p4 * mib - 1)) -t 3:8300 -c 3:rootfs-a \
     -n 4:$((p4 * mib)):$((p5 * mib - 1)) -t 4:8300 -c 4:rootfs-b \
     -n 5:$((p5 * mib)):$(((p5 + data_mib) * mib - 1)) -t 5:8300 -c 5:data \
-    "$out" >&2
+    "$out" >/dev/null
+sgdisk -v "$out" >/dev/null || die "GPT on $out does not verify"
+[[ $(sgdisk -p "$out" | grep -c "^ *[1-5] ") -eq 5 ]] || die "GPT on $out lacks partitions"
 
 put() { dd if="$1" of="$out" bs=1M seek="$2" conv=notrunc,sparse status=none; }
 put "$work/boot.ext4" "$p2"

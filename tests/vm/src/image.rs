@@ -42,7 +42,8 @@ impl Image {
     }
 }
 
-fn cache_root() -> PathBuf {
+/// `${XDG_CACHE_HOME:-~/.cache}/cairn/image`.
+pub fn cache_root() -> PathBuf {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -68,6 +69,11 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 pub fn input_hash(root: &Path, bins: &[PathBuf]) -> Result<String> {
     let mut files = Vec::new();
     files_under(&root.join("image"), &mut files)?;
+    // Host-side scripts that do not shape the image.
+    files.retain(|f| {
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        !matches!(name, "ci.sh" | "host-deps.sh") && !name.ends_with(".md")
+    });
     files_under(&root.join("provision/units"), &mut files)?;
     files.sort();
     let mut h = Sha256::new();
@@ -101,6 +107,25 @@ pub fn binaries(bin_dir: &Path) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(out)
+}
+
+/// Remove other cached images (each is a few GiB); keeps the KVM verdict.
+fn prune_except(keep: &str) {
+    let Ok(entries) = std::fs::read_dir(cache_root()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_image = name.len() >= 16 && name[..16].bytes().all(|b| b.is_ascii_hexdigit());
+        if is_image && !name.starts_with(keep) && !name.ends_with(".partial") {
+            let p = e.path();
+            let _ = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
+        }
+    }
 }
 
 /// Return the cached image for these inputs, building it first when absent.
@@ -139,6 +164,7 @@ pub fn ensure(root: &Path, bins: &[PathBuf]) -> Result<Image> {
         bail!("image build failed ({status}); full log {}", log.display());
     }
     std::fs::rename(&tmp, &dir)?;
+    prune_except(&hash);
     eprintln!(
         "cairn-vm: image built in {:.0} s: {}",
         started.elapsed().as_secs_f64(),

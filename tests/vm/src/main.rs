@@ -41,7 +41,8 @@ fn choose_accel(img: &image::Image, root: &Path) -> Result<Accel> {
     {
         return Ok(Accel::Tcg);
     }
-    let verdict = img.dir.join("kvm-probe");
+    // One verdict per host (it depends on the host's KVM, not on the image).
+    let verdict = image::cache_root().join("kvm-probe");
     if let Ok(v) = std::fs::read_to_string(&verdict) {
         return Ok(if v.trim() == "ok" {
             Accel::Kvm
@@ -60,7 +61,7 @@ fn choose_accel(img: &image::Image, root: &Path) -> Result<Accel> {
         run_dir: run_dir(root, "kvm-probe"),
         accel: Accel::Kvm,
     })?;
-    let ok = vm.wait_boot(None, Duration::from_secs(90)).is_ok();
+    let ok = vm.wait_boot(None, Duration::from_secs(60)).is_ok();
     vm.kill();
     std::fs::write(&verdict, if ok { "ok\n" } else { "fail\n" })?;
     eprintln!(
