@@ -43,9 +43,9 @@ log "installing ${#pkgs[@]} packages"
 chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get -q update >&2
 chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive \
     apt-get -q -y install "${pkgs[@]}" >&2
-chroot "$root" apt-get clean
 rm -f "$root/usr/sbin/policy-rc.d"
-rm -rf "$root/var/lib/apt/lists/"*
+# Not `apt-get clean`: the archives directory is the shared .deb cache.
 cleanup
 trap - EXIT
+rm -rf "$root/var/lib/apt/lists/"* "$root/var/cache/apt/"*.bin
 log "rootfs ready: $(du -sh "$root" | cut -f1)"

@@ -27,6 +27,7 @@ chroot "$root" systemctl enable provision.socket cairn-recover.service cairn-mar
 # dnsmasq is a runtime dependency for provisioned networks, not a boot service.
 chroot "$root" systemctl disable dnsmasq.service >&2 || true
 
+install -m 0644 "$here/rootfs/cairn-image.tmpfiles" "$root/usr/lib/tmpfiles.d/cairn-image.conf"
 install -m 0644 "$here/rootfs/fstab" "$root/etc/fstab"
 install -d "$root/data" "$root/etc/systemd/network"
 install -m 0644 "$here/rootfs/20-wired.network" "$root/etc/systemd/network/20-wired.network"
