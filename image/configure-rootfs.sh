@@ -26,6 +26,8 @@ chroot "$root" systemctl enable provision.socket cairn-recover.service cairn-mar
     systemd-networkd.service ssh.service >&2
 # dnsmasq is a runtime dependency for provisioned networks, not a boot service.
 chroot "$root" systemctl disable dnsmasq.service >&2 || true
+# Debian's "record successful boot" would edit grubenv too; only GRUB and RAUC may.
+chroot "$root" systemctl mask grub-common.service grub-initrd-fallback.service >&2
 
 install -m 0644 "$here/rootfs/cairn-image.tmpfiles" "$root/usr/lib/tmpfiles.d/cairn-image.conf"
 install -m 0644 "$here/rootfs/fstab" "$root/etc/fstab"

@@ -3,8 +3,8 @@
 # Assemble the GPT A/B disk without loop devices or root:
 #   1 bios-grub  1 MiB     GRUB core.img (BIOS boot)
 #   2 boot      64 MiB     ext4 "boot": GRUB modules, grub.cfg, grubenv (mounted at /boot)
-#   3 rootfs-a  SLOT_MIB   squashfs slot A (RAUC bootname A, /dev/vda3)
-#   4 rootfs-b  SLOT_MIB   squashfs slot B (RAUC bootname B, /dev/vda4), empty at first
+#   3 root-a    SLOT_MIB   squashfs slot A (RAUC bootname A, /dev/vda3)
+#   4 root-b    SLOT_MIB   squashfs slot B (RAUC bootname B, /dev/vda4), empty at first
 #   5 data      DATA_MIB   ext4 "data" (mounted at /data), the only persistent writable place
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -44,8 +44,8 @@ mib=2048 # sectors per MiB
 sgdisk -o \
     -n 1:$((p1 * mib)):$((p2 * mib - 1)) -t 1:EF02 -c 1:bios-grub \
     -n 2:$((p2 * mib)):$((p3 * mib - 1)) -t 2:8300 -c 2:boot \
-    -n 3:$((p3 * mib)):$((p4 * mib - 1)) -t 3:8300 -c 3:rootfs-a \
-    -n 4:$((p4 * mib)):$((p5 * mib - 1)) -t 4:8300 -c 4:rootfs-b \
+    -n 3:$((p3 * mib)):$((p4 * mib - 1)) -t 3:8300 -c 3:root-a \
+    -n 4:$((p4 * mib)):$((p5 * mib - 1)) -t 4:8300 -c 4:root-b \
     -n 5:$((p5 * mib)):$(((p5 + data_mib) * mib - 1)) -t 5:8300 -c 5:data \
     "$out" >/dev/null
 sgdisk -v "$out" >/dev/null || die "GPT on $out does not verify"

@@ -209,7 +209,7 @@ impl Vm {
                 "-o",
                 "ServerAliveInterval=5",
                 "-o",
-                "ServerAliveCountMax=3",
+                "ServerAliveCountMax=12",
                 "-o",
                 "LogLevel=ERROR",
                 "root@127.0.0.1",
