@@ -38,12 +38,12 @@ fn grubenv(vm: &Vm, key: &str) -> Result<String> {
 fn wait_unit_done(vm: &Vm, unit: &str, timeout: Duration) -> Result<()> {
     let start = Instant::now();
     loop {
-        let state = vm.ssh(&format!("systemctl show -P ActiveState,Result {unit}"))?;
-        let lines: Vec<&str> = state.lines().collect();
-        if lines.first() == Some(&"active") {
+        let state = vm.ssh(&format!("systemctl show -P ActiveState {unit}"))?;
+        let state = state.trim();
+        if state == "active" {
             return Ok(());
         }
-        if lines.first() == Some(&"failed") {
+        if state == "failed" {
             let log = vm
                 .ssh(&format!("journalctl -b -u {unit} --no-pager | tail -n 20"))
                 .unwrap_or_default();
