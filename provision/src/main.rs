@@ -1,1 +1,5 @@
-fn main() {}
+//! `provision`: validate, render, apply and serve Cairn device configs.
+
+fn main() -> std::process::ExitCode {
+    provision::cli::run()
+}
