@@ -47,9 +47,7 @@ pub fn cache_root() -> PathBuf {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into())).join(".cache")
-        });
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into())).join(".cache"));
     base.join("cairn/image")
 }
 
@@ -85,11 +83,7 @@ pub fn input_hash(root: &Path, bins: &[PathBuf]) -> Result<String> {
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(&bytes);
     }
-    Ok(h.finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect())
 }
 
 /// The binaries to install: every entry of [`BINARIES`] found in `bin_dir`.
@@ -100,10 +94,7 @@ pub fn binaries(bin_dir: &Path) -> Result<Vec<PathBuf>> {
         if p.is_file() {
             out.push(p);
         } else if *required {
-            bail!(
-                "{} not found: build it with `cargo build --release -p {name}`",
-                p.display()
-            );
+            bail!("{} not found: build it with `cargo build --release -p {name}`", p.display());
         }
     }
     Ok(out)
@@ -119,11 +110,7 @@ fn prune_except(keep: &str) {
         let is_image = name.len() >= 16 && name[..16].bytes().all(|b| b.is_ascii_hexdigit());
         if is_image && !name.starts_with(keep) && !name.ends_with(".partial") {
             let p = e.path();
-            let _ = if p.is_dir() {
-                std::fs::remove_dir_all(&p)
-            } else {
-                std::fs::remove_file(&p)
-            };
+            let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
         }
     }
 }
@@ -142,10 +129,7 @@ pub fn ensure(root: &Path, bins: &[PathBuf]) -> Result<Image> {
     }
     std::fs::create_dir_all(&tmp)?;
     let log = tmp.with_extension("log");
-    eprintln!(
-        "cairn-vm: building image {hash} (first build takes a few minutes; log {})",
-        log.display()
-    );
+    eprintln!("cairn-vm: building image {hash} (first build takes a few minutes; log {})", log.display());
     let started = Instant::now();
     let logf = std::fs::File::create(&log)?;
     let status = Command::new(root.join("image/build.sh"))
@@ -165,10 +149,6 @@ pub fn ensure(root: &Path, bins: &[PathBuf]) -> Result<Image> {
     }
     std::fs::rename(&tmp, &dir)?;
     prune_except(&hash);
-    eprintln!(
-        "cairn-vm: image built in {:.0} s: {}",
-        started.elapsed().as_secs_f64(),
-        dir.display()
-    );
+    eprintln!("cairn-vm: image built in {:.0} s: {}", started.elapsed().as_secs_f64(), dir.display());
     Ok(Image { dir })
 }

@@ -19,9 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn workspace_root() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.join("../..")
-        .canonicalize()
-        .unwrap_or_else(|_| here.join("../.."))
+    here.join("../..").canonicalize().unwrap_or_else(|_| here.join("../.."))
 }
 
 /// KVM is used only when a probe boot with it reaches ssh; the verdict is cached.
@@ -33,27 +31,15 @@ fn choose_accel(img: &image::Image, root: &Path) -> Result<Accel> {
         "auto" => {}
         other => bail!("CAIRN_VM_ACCEL={other}: expected auto, tcg or kvm"),
     }
-    if std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-        .is_err()
-    {
+    if std::fs::OpenOptions::new().read(true).write(true).open("/dev/kvm").is_err() {
         return Ok(Accel::Tcg);
     }
     // One verdict per host (it depends on the host's KVM, not on the image).
     let verdict = image::cache_root().join("kvm-probe");
     if let Ok(v) = std::fs::read_to_string(&verdict) {
-        return Ok(if v.trim() == "ok" {
-            Accel::Kvm
-        } else {
-            Accel::Tcg
-        });
+        return Ok(if v.trim() == "ok" { Accel::Kvm } else { Accel::Tcg });
     }
-    eprintln!(
-        "cairn-vm: probing KVM with one boot (cached in {})",
-        verdict.display()
-    );
+    eprintln!("cairn-vm: probing KVM with one boot (cached in {})", verdict.display());
     let mut vm = Vm::start(VmConfig {
         base_disk: img.disk(),
         extra_disk_ro: None,
@@ -64,22 +50,12 @@ fn choose_accel(img: &image::Image, root: &Path) -> Result<Accel> {
     let ok = vm.wait_boot(None, Duration::from_secs(60)).is_ok();
     vm.kill();
     std::fs::write(&verdict, if ok { "ok\n" } else { "fail\n" })?;
-    eprintln!(
-        "cairn-vm: KVM probe {}",
-        if ok {
-            "booted: using KVM"
-        } else {
-            "failed: using TCG"
-        }
-    );
+    eprintln!("cairn-vm: KVM probe {}", if ok { "booted: using KVM" } else { "failed: using TCG" });
     Ok(if ok { Accel::Kvm } else { Accel::Tcg })
 }
 
 fn run_dir(root: &Path, suite: &str) -> PathBuf {
-    let ts = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let ts = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     root.join("target/cairn-vm").join(format!("{suite}-{ts}"))
 }
 
@@ -88,9 +64,8 @@ fn run(suite: &str, r: &mut Report) -> Result<()> {
     let missing = tools::missing(tools::RUN_TOOLS, &[]);
     let mut missing_build = tools::missing(tools::BUILD_TOOLS, tools::BUILD_FILES);
     missing_build.retain(|m| !missing.contains(m));
-    let bin_dir = std::env::var_os("CAIRN_VM_BIN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target/release"));
+    let bin_dir =
+        std::env::var_os("CAIRN_VM_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target/release"));
     let bins = image::binaries(&bin_dir)?;
     let hash = image::input_hash(&root, &bins)?;
     for m in missing.iter().chain(&missing_build) {

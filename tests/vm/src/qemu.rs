@@ -18,9 +18,7 @@ use std::time::{Duration, Instant};
 static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
 fn kill_pid(pid: u32) {
-    let _ = Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status();
+    let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
 }
 
 /// Kill every live qemu and exit when the harness is interrupted.
@@ -101,29 +99,13 @@ impl Vm {
         let _ = std::fs::remove_file(&qmp);
         let mut cmd = Command::new("qemu-system-x86_64");
         cmd.args(cfg.accel.args())
-            .args([
-                "-m",
-                "1024",
-                "-smp",
-                "2",
-                "-nodefaults",
-                "-display",
-                "none",
-                "-vga",
-                "std",
-            ])
+            .args(["-m", "1024", "-smp", "2", "-nodefaults", "-display", "none", "-vga", "std"])
             .arg("-drive")
-            .arg(format!(
-                "file={},if=none,id=root,format=qcow2",
-                overlay.display()
-            ))
+            .arg(format!("file={},if=none,id=root,format=qcow2", overlay.display()))
             .args(["-device", "virtio-blk-pci,drive=root,bootindex=0"]);
         if let Some(extra) = &cfg.extra_disk_ro {
             cmd.arg("-drive")
-                .arg(format!(
-                    "file={},if=none,id=extra,format=raw,readonly=on",
-                    extra.display()
-                ))
+                .arg(format!("file={},if=none,id=extra,format=raw,readonly=on", extra.display()))
                 .args(["-device", "virtio-blk-pci,drive=extra"]);
         }
         // restrict=on: the guest reaches nothing outside; only the host forwards
@@ -141,18 +123,9 @@ impl Vm {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(cfg.run_dir.join("qemu.stderr"))?);
-        let child = cmd
-            .spawn()
-            .context("starting qemu-system-x86_64 (Debian package qemu-system-x86)")?;
-        LIVE.lock()
-            .map_err(|_| anyhow::anyhow!("poisoned"))?
-            .push(child.id());
-        let vm = Self {
-            child,
-            cfg,
-            api_port,
-            ssh_port,
-        };
+        let child = cmd.spawn().context("starting qemu-system-x86_64 (Debian package qemu-system-x86)")?;
+        LIVE.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.push(child.id());
+        let vm = Self { child, cfg, api_port, ssh_port };
         eprintln!(
             "cairn-vm: qemu pid {} ({:?}), api 127.0.0.1:{}, ssh 127.0.0.1:{}, logs {}",
             vm.child.id(),
@@ -169,23 +142,17 @@ impl Vm {
     }
 
     pub fn serial_text(&self) -> String {
-        std::fs::read_to_string(self.serial_log())
-            .map(|s| s.replace('\r', ""))
-            .unwrap_or_default()
+        std::fs::read_to_string(self.serial_log()).map(|s| s.replace('\r', "")).unwrap_or_default()
     }
 
     /// Lines GRUB printed for each boot (`cairn-boot: slot=... attempt=...`).
     pub fn boot_lines(&self) -> Vec<String> {
-        self.serial_text()
-            .lines()
-            .filter_map(|l| l.find("cairn-boot: slot=").map(|i| l[i..].to_owned()))
-            .collect()
+        self.serial_text().lines().filter_map(|l| l.find("cairn-boot: slot=").map(|i| l[i..].to_owned())).collect()
     }
 
     fn alive(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
-            let err =
-                std::fs::read_to_string(self.cfg.run_dir.join("qemu.stderr")).unwrap_or_default();
+            let err = std::fs::read_to_string(self.cfg.run_dir.join("qemu.stderr")).unwrap_or_default();
             bail!("qemu exited ({status}): {}", err.trim());
         }
         Ok(())
@@ -236,10 +203,7 @@ impl Vm {
 
     /// The guest's boot id, or an error when ssh does not answer.
     pub fn boot_id(&self) -> Result<String> {
-        Ok(self
-            .ssh("cat /proc/sys/kernel/random/boot_id")?
-            .trim()
-            .to_owned())
+        Ok(self.ssh("cat /proc/sys/kernel/random/boot_id")?.trim().to_owned())
     }
 
     /// Wait until ssh answers with a boot id different from `previous`.
@@ -250,10 +214,7 @@ impl Vm {
             if let Ok(id) = self.boot_id()
                 && Some(id.as_str()) != previous
             {
-                eprintln!(
-                    "cairn-vm: guest up after {:.0} s",
-                    start.elapsed().as_secs_f64()
-                );
+                eprintln!("cairn-vm: guest up after {:.0} s", start.elapsed().as_secs_f64());
                 return Ok(id);
             }
             if start.elapsed() > timeout {
@@ -315,10 +276,7 @@ impl Vm {
 
     /// Save the VM's display as a PNG file.
     pub fn screendump(&self, path: &Path) -> Result<()> {
-        self.qmp(
-            "screendump",
-            json!({"filename": path.to_string_lossy(), "format": "png"}),
-        )?;
+        self.qmp("screendump", json!({"filename": path.to_string_lossy(), "format": "png"}))?;
         Ok(())
     }
 
@@ -326,11 +284,7 @@ impl Vm {
     pub fn http_get(&self, path: &str) -> Result<(u16, String)> {
         let mut s = TcpStream::connect(("127.0.0.1", self.api_port))?;
         s.set_read_timeout(Some(Duration::from_secs(20)))?;
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-            self.api_port
-        )?;
+        write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", self.api_port)?;
         let mut buf = String::new();
         s.read_to_string(&mut buf)?;
         let status = buf
@@ -338,10 +292,7 @@ impl Vm {
             .nth(1)
             .and_then(|c| c.parse().ok())
             .with_context(|| format!("no HTTP status in reply {buf:?}"))?;
-        let body = buf
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
+        let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
         Ok((status, body))
     }
 

@@ -14,20 +14,12 @@ pub struct Report {
 impl Report {
     pub fn new(suite: &str) -> Self {
         println!("== suite {suite}");
-        Self {
-            suite: suite.to_owned(),
-            passed: 0,
-            failed: 0,
-            started: Instant::now(),
-        }
+        Self { suite: suite.to_owned(), passed: 0, failed: 0, started: Instant::now() }
     }
 
     pub fn pass(&mut self, name: &str) {
         self.passed += 1;
-        println!(
-            "PASS: {name} ({:.0} s)",
-            self.started.elapsed().as_secs_f64()
-        );
+        println!("PASS: {name} ({:.0} s)", self.started.elapsed().as_secs_f64());
     }
 
     pub fn fail(&mut self, name: &str, why: &str) {
@@ -55,11 +47,7 @@ impl Report {
 
     /// Print the summary; true when nothing failed and at least one check ran.
     pub fn finish(&self) -> bool {
-        println!(
-            "suite {} took {:.0} s",
-            self.suite,
-            self.started.elapsed().as_secs_f64()
-        );
+        println!("suite {} took {:.0} s", self.suite, self.started.elapsed().as_secs_f64());
         println!("{} passed, {} failed", self.passed, self.failed);
         self.failed == 0 && self.passed > 0
     }

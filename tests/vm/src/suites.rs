@@ -44,16 +44,11 @@ fn wait_unit_done(vm: &Vm, unit: &str, timeout: Duration) -> Result<()> {
             return Ok(());
         }
         if state == "failed" {
-            let log = vm
-                .ssh(&format!("journalctl -b -u {unit} --no-pager | tail -n 20"))
-                .unwrap_or_default();
+            let log = vm.ssh(&format!("journalctl -b -u {unit} --no-pager | tail -n 20")).unwrap_or_default();
             bail!("{unit} failed: {log}");
         }
         if start.elapsed() > timeout {
-            bail!(
-                "{unit} not done after {} s (state {state:?})",
-                timeout.as_secs()
-            );
+            bail!("{unit} not done after {} s (state {state:?})", timeout.as_secs());
         }
         std::thread::sleep(Duration::from_secs(2));
     }
@@ -61,45 +56,28 @@ fn wait_unit_done(vm: &Vm, unit: &str, timeout: Duration) -> Result<()> {
 
 fn expect_slot(vm: &Vm, slot: &str, version: &str) -> Result<()> {
     let (s, v) = (booted_slot(vm)?, release_version(vm)?);
-    ensure!(
-        s == slot && v == version,
-        "booted slot {s} version {v}, expected slot {slot} version {version}"
-    );
+    ensure!(s == slot && v == version, "booted slot {s} version {v}, expected slot {slot} version {version}");
     Ok(())
 }
 
 fn marked_good(vm: &Vm, slot: &str) -> Result<()> {
     wait_unit_done(vm, "cairn-mark-good.service", Duration::from_secs(120))?;
-    let (ok, tries) = (
-        grubenv(vm, &format!("{slot}_OK"))?,
-        grubenv(vm, &format!("{slot}_TRY"))?,
-    );
-    ensure!(
-        ok == "1" && tries == "0",
-        "grubenv {slot}_OK={ok} {slot}_TRY={tries}, expected 1 and 0"
-    );
+    let (ok, tries) = (grubenv(vm, &format!("{slot}_OK"))?, grubenv(vm, &format!("{slot}_TRY"))?);
+    ensure!(ok == "1" && tries == "0", "grubenv {slot}_OK={ok} {slot}_TRY={tries}, expected 1 and 0");
     Ok(())
 }
 
 /// smoke: API through the forward, read-only /usr, volatile /etc, persistent /data.
 pub fn smoke(vm: &mut Vm, r: &mut Report) -> Result<()> {
     let boot = vm.wait_boot(None, BOOT_TIMEOUT);
-    if !r.check(
-        "appliance boots and answers ssh",
-        boot.as_ref()
-            .map(|_| ())
-            .map_err(|e| anyhow::anyhow!("{e:#}")),
-    ) {
+    if !r.check("appliance boots and answers ssh", boot.as_ref().map(|_| ()).map_err(|e| anyhow::anyhow!("{e:#}"))) {
         bail!("no boot");
     }
     r.check(
         "root is the read-only squashfs slot",
         (|| {
             let fstype = vm.ssh("findmnt -no FSTYPE,OPTIONS /")?;
-            ensure!(
-                fstype.starts_with("squashfs") && fstype.contains("ro"),
-                "/ is {fstype:?}"
-            );
+            ensure!(fstype.starts_with("squashfs") && fstype.contains("ro"), "/ is {fstype:?}");
             Ok(())
         })(),
     );
@@ -126,22 +104,13 @@ pub fn smoke(vm: &mut Vm, r: &mut Report) -> Result<()> {
         "writing to /usr fails",
         (|| {
             let out = vm.ssh_output("touch /usr/cairn-write-probe")?;
-            ensure!(
-                !out.status.success(),
-                "touch /usr/cairn-write-probe succeeded"
-            );
+            ensure!(!out.status.success(), "touch /usr/cairn-write-probe succeeded");
             let err = String::from_utf8_lossy(&out.stderr);
-            ensure!(
-                err.contains("Read-only"),
-                "failed, but not as read-only: {err}"
-            );
+            ensure!(err.contains("Read-only"), "failed, but not as read-only: {err}");
             Ok(())
         })(),
     );
-    r.check(
-        "/etc is writable (tmpfs overlay)",
-        vm.ssh("echo probe > /etc/cairn-volatile-probe").map(|_| ()),
-    );
+    r.check("/etc is writable (tmpfs overlay)", vm.ssh("echo probe > /etc/cairn-volatile-probe").map(|_| ()));
     r.check(
         "/data is the persistent ext4 partition",
         (|| {
@@ -157,11 +126,7 @@ pub fn smoke(vm: &mut Vm, r: &mut Report) -> Result<()> {
         (|| {
             vm.screendump(&shot)?;
             let bytes = std::fs::read(&shot)?;
-            ensure!(
-                bytes.starts_with(b"\x89PNG"),
-                "{} is not a PNG",
-                shot.display()
-            );
+            ensure!(bytes.starts_with(b"\x89PNG"), "{} is not a PNG", shot.display());
             Ok(())
         })(),
     );
@@ -181,10 +146,7 @@ pub fn smoke(vm: &mut Vm, r: &mut Report) -> Result<()> {
         "/etc changes are gone after reboot",
         (|| {
             let out = vm.ssh_output("test -e /etc/cairn-volatile-probe")?;
-            ensure!(
-                !out.status.success(),
-                "/etc/cairn-volatile-probe survived the reboot"
-            );
+            ensure!(!out.status.success(), "/etc/cairn-volatile-probe survived the reboot");
             Ok(())
         })(),
     );
@@ -202,31 +164,17 @@ pub fn ota(vm: &mut Vm, image: &Image, r: &mut Report) -> Result<()> {
     if !r.check("appliance boots and answers ssh", boot.map(|_| ())) {
         bail!("no boot");
     }
-    r.check(
-        &format!("first boot runs slot A version {first}"),
-        expect_slot(vm, "A", &first),
-    );
+    r.check(&format!("first boot runs slot A version {first}"), expect_slot(vm, "A", &first));
     r.check("slot A is marked good", marked_good(vm, "A"));
-    vm.ssh("mount -o ro /dev/vdb /mnt")
-        .context("mounting the bundle disk")?;
+    vm.ssh("mount -o ro /dev/vdb /mnt").context("mounting the bundle disk")?;
 
     r.check(
         "bundle signed by another CA is refused",
         (|| {
             let out = vm.ssh_output("rauc install /mnt/foreign.raucb")?;
-            let text = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            ensure!(
-                !out.status.success(),
-                "rauc install of the foreign bundle succeeded: {text}"
-            );
-            ensure!(
-                text.to_lowercase().contains("signature"),
-                "refused, but not for its signature: {text}"
-            );
+            let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            ensure!(!out.status.success(), "rauc install of the foreign bundle succeeded: {text}");
+            ensure!(text.to_lowercase().contains("signature"), "refused, but not for its signature: {text}");
             let order = grubenv(vm, "ORDER")?;
             ensure!(order == "A B", "ORDER changed to {order:?}");
             Ok(())
@@ -238,10 +186,7 @@ pub fn ota(vm: &mut Vm, image: &Image, r: &mut Report) -> Result<()> {
         (|| {
             vm.ssh("rauc install /mnt/good.raucb")?;
             let order = grubenv(vm, "ORDER")?;
-            ensure!(
-                order == "B A",
-                "after install ORDER={order:?}, expected \"B A\""
-            );
+            ensure!(order == "B A", "after install ORDER={order:?}, expected \"B A\"");
             Ok(())
         })(),
     );
@@ -251,10 +196,7 @@ pub fn ota(vm: &mut Vm, image: &Image, r: &mut Report) -> Result<()> {
     if !r.check("reboots after install", vm.reboot(BOOT_TIMEOUT).map(|_| ())) {
         bail!("no boot after install");
     }
-    r.check(
-        &format!("new slot B runs version {good}"),
-        expect_slot(vm, "B", &good),
-    );
+    r.check(&format!("new slot B runs version {good}"), expect_slot(vm, "B", &good));
     r.check("slot B is marked good", marked_good(vm, "B"));
 
     let installed = r.check(
@@ -262,10 +204,7 @@ pub fn ota(vm: &mut Vm, image: &Image, r: &mut Report) -> Result<()> {
         (|| {
             vm.ssh("mount -o ro /dev/vdb /mnt && rauc install /mnt/nomark.raucb")?;
             let order = grubenv(vm, "ORDER")?;
-            ensure!(
-                order == "A B",
-                "after install ORDER={order:?}, expected \"A B\""
-            );
+            ensure!(order == "A B", "after install ORDER={order:?}, expected \"A B\"");
             Ok(())
         })(),
     );
@@ -273,10 +212,8 @@ pub fn ota(vm: &mut Vm, image: &Image, r: &mut Report) -> Result<()> {
         bail!("install failed");
     }
     for attempt in 1..=max_tries {
-        if !r.check(
-            &format!("reboot into unconfirmed slot A, attempt {attempt}"),
-            vm.reboot(BOOT_TIMEOUT).map(|_| ()),
-        ) {
+        if !r.check(&format!("reboot into unconfirmed slot A, attempt {attempt}"), vm.reboot(BOOT_TIMEOUT).map(|_| ()))
+        {
             bail!("no boot");
         }
         r.check(
@@ -284,31 +221,16 @@ pub fn ota(vm: &mut Vm, image: &Image, r: &mut Report) -> Result<()> {
             (|| {
                 expect_slot(vm, "A", &nomark)?;
                 let tries = grubenv(vm, "A_TRY")?;
-                ensure!(
-                    tries == attempt.to_string(),
-                    "A_TRY={tries}, expected {attempt}"
-                );
+                ensure!(tries == attempt.to_string(), "A_TRY={tries}, expected {attempt}");
                 Ok(())
             })(),
         );
     }
-    if !r.check(
-        "reboot after the last allowed attempt",
-        vm.reboot(BOOT_TIMEOUT).map(|_| ()),
-    ) {
+    if !r.check("reboot after the last allowed attempt", vm.reboot(BOOT_TIMEOUT).map(|_| ())) {
         bail!("no boot");
     }
-    r.check(
-        &format!("fell back to slot B version {good} after {max_tries} attempts"),
-        expect_slot(vm, "B", &good),
-    );
-    r.check(
-        "slot B is still marked good after fallback",
-        marked_good(vm, "B"),
-    );
-    eprintln!(
-        "cairn-vm: GRUB boot lines:\n  {}",
-        vm.boot_lines().join("\n  ")
-    );
+    r.check(&format!("fell back to slot B version {good} after {max_tries} attempts"), expect_slot(vm, "B", &good));
+    r.check("slot B is still marked good after fallback", marked_good(vm, "B"));
+    eprintln!("cairn-vm: GRUB boot lines:\n  {}", vm.boot_lines().join("\n  "));
     Ok(())
 }

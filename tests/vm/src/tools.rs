@@ -16,20 +16,15 @@ pub const BUILD_TOOLS: &[(&str, &str)] = &[
 ];
 
 /// (command, Debian package) pairs needed to boot and drive the VM.
-pub const RUN_TOOLS: &[(&str, &str)] = &[
-    ("qemu-system-x86_64", "qemu-system-x86"),
-    ("qemu-img", "qemu-utils"),
-    ("ssh", "openssh-client"),
-];
+pub const RUN_TOOLS: &[(&str, &str)] =
+    &[("qemu-system-x86_64", "qemu-system-x86"), ("qemu-img", "qemu-utils"), ("ssh", "openssh-client")];
 
 /// Files (not commands) the build needs, with their Debian packages.
 pub const BUILD_FILES: &[(&str, &str)] = &[("/usr/lib/grub/i386-pc/boot.img", "grub-pc-bin")];
 
 fn on_path(cmd: &str) -> bool {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .any(|dir| dir.join(cmd).is_file())
+    std::env::split_paths(&path).chain(["/usr/sbin".into(), "/sbin".into()]).any(|dir| dir.join(cmd).is_file())
 }
 
 /// One message per missing tool, naming the Debian package to install.
