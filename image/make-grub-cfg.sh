@@ -63,4 +63,9 @@ echo "cairn-boot: slot=$slot attempt=$try of $MAX_TRIES ORDER=$ORDER A_OK=$A_OK 
 linux (hd0,$part)/boot/vmlinuz root=$dev rootfstype=squashfs ro rauc.slot=$slot console=ttyS0,115200 panic=10
 initrd (hd0,$part)/boot/initrd.img
 boot
+# Only reached when the slot could not be loaded: the attempt is already counted,
+# so rebooting moves on towards the other slot instead of waiting at a prompt.
+echo "cairn-boot: slot $slot could not be booted; rebooting"
+sleep 5
+reboot
 CFG
