@@ -54,9 +54,12 @@ impl Accel {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (the listener is closed again right away).
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// Two distinct free TCP ports on 127.0.0.1 (both listeners are held until both are
+/// known, then closed for qemu to bind).
+fn free_ports() -> Result<(u16, u16)> {
+    let a = TcpListener::bind("127.0.0.1:0")?;
+    let b = TcpListener::bind("127.0.0.1:0")?;
+    Ok((a.local_addr()?.port(), b.local_addr()?.port()))
 }
 
 /// Options for one VM.
@@ -93,8 +96,7 @@ impl Vm {
         if !out.status.success() {
             bail!("qemu-img create: {}", String::from_utf8_lossy(&out.stderr));
         }
-        let api_port = free_port()?;
-        let ssh_port = free_port()?;
+        let (api_port, ssh_port) = free_ports()?;
         let qmp = cfg.run_dir.join("qmp.sock");
         let _ = std::fs::remove_file(&qmp);
         let mut cmd = Command::new("qemu-system-x86_64");
