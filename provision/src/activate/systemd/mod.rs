@@ -1,0 +1,243 @@
+//! systemd activation over D-Bus: expose `current`'s unit files in the runtime
+//! directories, daemon-reload (so the Quadlet generator runs) the system manager and
+//! appsvc's user manager, then execute the plan — stop removed units, restart changed
+//! ones, start new ones, each waiting for its job's result; unchanged units are never
+//! touched. Host settings whose inputs changed are applied in between.
+//!
+//! This needs a running systemd; it is exercised in the qemu appliance, not in `cargo test`.
+
+#[cfg(test)]
+mod fake;
+mod journal;
+mod manager;
+mod proxy;
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+use zbus::Connection;
+
+use super::expose::{self, RuntimeDirs};
+use super::health::{self, Policy, UnitStates};
+use super::host::{DeviceHost, HostSettings};
+use super::{Activate, BoxFuture, Failure, Progress, Request};
+use crate::plan::{UnitMode, UnitRef};
+use manager::{Manager, Verb};
+
+/// The account whose user manager runs rootless units.
+pub const ROOTLESS_USER: &str = "appsvc";
+
+/// Runs units through the system manager and the `appsvc` user manager.
+#[derive(Debug)]
+pub struct SystemdActivator {
+    host: Box<dyn HostSettings>,
+}
+
+impl Default for SystemdActivator {
+    fn default() -> Self {
+        Self { host: Box::new(DeviceHost) }
+    }
+}
+
+/// Both managers, connected for one step.
+struct Managers {
+    system: Manager,
+    /// None when the generation has no rootless units (appsvc's manager is not needed).
+    user: Option<Manager>,
+}
+
+impl Managers {
+    fn of(&self, mode: UnitMode) -> Result<&Manager, String> {
+        match mode {
+            UnitMode::Rootful => Ok(&self.system),
+            UnitMode::Rootless => {
+                self.user.as_ref().ok_or_else(|| format!("{ROOTLESS_USER}'s user manager is not connected"))
+            }
+        }
+    }
+}
+
+impl UnitStates for Managers {
+    fn active_state<'a>(&'a self, unit: &'a UnitRef) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move { self.of(unit.mode)?.active_state(&unit.service).await })
+    }
+}
+
+impl SystemdActivator {
+    async fn connect(&self, request: &Request) -> Result<Managers, Failure> {
+        let system = manager("/run/systemd/private", Bus::System, "system").await?;
+        let needs_user = request
+            .plan
+            .stop
+            .iter()
+            .chain(&request.plan.restart)
+            .chain(&request.plan.start)
+            .chain(&request.plan.unchanged)
+            .any(|u| u.mode == UnitMode::Rootless);
+        let user = if needs_user { Some(user_manager().await?) } else { None };
+        Ok(Managers { system, user })
+    }
+
+    async fn run(&self, request: &Request, progress: Progress<'_>) -> Result<String, Failure> {
+        let managers = self.connect(request).await?;
+        let owner = if managers.user.is_some() { Some(account(ROOTLESS_USER)?) } else { None };
+        let dirs = RuntimeDirs::device(owner.map(|(uid, _)| uid));
+        execute(&managers, self.host.as_ref(), &dirs, owner, request, progress).await
+    }
+
+    async fn health(&self, request: &Request, progress: Progress<'_>) -> Result<String, Failure> {
+        let deadline =
+            Instant::from_std(request.started) + Duration::from_secs(request.config.activation.timeout_seconds.into());
+        let policy = Policy::new(&request.config, &request.manifest).map_err(Failure::new)?;
+        let managers = self.connect(request).await?;
+        match health::wait(&policy, &managers, deadline, progress).await {
+            Ok(summary) => Ok(summary),
+            Err(unhealthy) => {
+                let details = match &unhealthy.unit {
+                    Some(unit) => journal::tail(unit, 20).await,
+                    None => Vec::new(),
+                };
+                Err(Failure { message: unhealthy.message, details })
+            }
+        }
+    }
+}
+
+/// Executes `request.plan` on connected managers: the order that keeps every step safe.
+async fn execute(
+    managers: &Managers,
+    host: &dyn HostSettings,
+    dirs: &RuntimeDirs,
+    rootless_owner: Option<(u32, u32)>,
+    request: &Request,
+    progress: Progress<'_>,
+) -> Result<String, Failure> {
+    let deadline =
+        Instant::from_std(request.started) + Duration::from_secs(request.config.activation.timeout_seconds.into());
+    let plan = &request.plan;
+    // A unit the health rules let fail (activation.allow_degraded, or any non-required
+    // unit when that key is absent) does not stop the others from starting. Without a
+    // policy (a config whose required units this manifest lacks) nothing may fail.
+    let policy = Policy::new(&request.config, &request.manifest).ok();
+    let may_fail = |unit: &UnitRef| policy.as_ref().is_some_and(|p| p.may_fail(unit));
+    // Stop removed units while their old definitions are still loaded.
+    for unit in &plan.stop {
+        if let Err(e) = managers.of(unit.mode).map_err(Failure::new)?.run(Verb::Stop, &unit.service, deadline).await {
+            return Err(unit_failure(unit, e).await);
+        }
+        progress(format!("stopped {unit}"));
+    }
+    let exposed = expose::sync(&request.state_dir, dirs, rootless_owner)
+        .map_err(|e| Failure::new(format!("exposing unit files: {e}")))?;
+    progress(format!("unit files exposed ({} linked, {} removed)", exposed.linked.len(), exposed.removed.len()));
+    managers.system.reload().await.map_err(|e| Failure::new(format!("daemon-reload (system): {e}")))?;
+    if let Some(user) = &managers.user {
+        user.reload().await.map_err(|e| Failure::new(format!("daemon-reload ({ROOTLESS_USER}): {e}")))?;
+    }
+    progress("daemon-reload done".into());
+    let rendered = request.state_dir.join("current/rendered");
+    for setting in &plan.host {
+        if !setting.present_in(&request.manifest.files) {
+            // Gone from the generation (or no generation left after a discarded first
+            // apply): there is nothing to load; the host keeps what it has until reboot.
+            progress(format!("{setting}: no input in this generation; left as is"));
+            continue;
+        }
+        let done = host.apply(*setting, &rendered).await.map_err(|e| Failure::new(format!("{setting}: {e}")))?;
+        progress(format!("{setting}: {done}"));
+    }
+    let mut degraded = Vec::new();
+    for (verb, units) in [(Verb::Restart, &plan.restart), (Verb::Start, &plan.start)] {
+        for unit in units {
+            match managers.of(unit.mode).map_err(Failure::new)?.run(verb, &unit.service, deadline).await {
+                Ok(()) => progress(format!("{}ed {unit}", verb.as_str())),
+                Err(e) if may_fail(unit) => {
+                    progress(format!("{e} (tolerated: {unit} may fail)"));
+                    degraded.push(unit.to_string());
+                }
+                Err(e) => return Err(unit_failure(unit, e).await),
+            }
+        }
+    }
+    let degraded = if degraded.is_empty() { String::new() } else { format!("; degraded: {}", degraded.join(", ")) };
+    Ok(format!(
+        "stopped {}, restarted {}, started {}, left {} untouched; host settings applied: {}{degraded}",
+        plan.stop.len(),
+        plan.restart.len(),
+        plan.start.len(),
+        plan.unchanged.len(),
+        plan.host.len()
+    ))
+}
+
+impl Activate for SystemdActivator {
+    fn skipped(&self) -> Option<&'static str> {
+        None
+    }
+    fn activate<'a>(&'a self, request: &'a Request, progress: Progress<'a>) -> BoxFuture<'a, Result<String, Failure>> {
+        Box::pin(self.run(request, progress))
+    }
+    fn health<'a>(&'a self, request: &'a Request, progress: Progress<'a>) -> BoxFuture<'a, Result<String, Failure>> {
+        Box::pin(SystemdActivator::health(self, request, progress))
+    }
+}
+
+/// appsvc's user manager. Its user bus needs lingering and may refuse root.
+async fn user_manager() -> Result<Manager, Failure> {
+    let (uid, _) = account(ROOTLESS_USER)?;
+    manager(
+        &format!("/run/user/{uid}/systemd/private"),
+        Bus::Address(format!("unix:path=/run/user/{uid}/bus")),
+        "appsvc",
+    )
+    .await
+    .map_err(|f| Failure::new(format!("{} (is lingering enabled: loginctl enable-linger {ROOTLESS_USER}?)", f.message)))
+}
+
+/// The bus to try when a manager's private socket cannot be used.
+enum Bus {
+    System,
+    Address(String),
+}
+
+/// Connects to a systemd manager through its private socket (peer-to-peer, the way
+/// systemctl does as root: systemd accepts uid 0 and its own uid there, and it works
+/// before dbus.service is up), or else through the bus.
+async fn manager(private: &str, bus: Bus, label: &'static str) -> Result<Manager, Failure> {
+    let direct =
+        async { zbus::connection::Builder::address(format!("unix:path={private}").as_str())?.p2p().build().await };
+    let connection = match direct.await {
+        Ok(connection) => connection,
+        Err(private_error) => {
+            let via_bus = match &bus {
+                Bus::System => Connection::system().await,
+                Bus::Address(address) => match zbus::connection::Builder::address(address.as_str()) {
+                    Ok(builder) => builder.build().await,
+                    Err(e) => Err(e),
+                },
+            };
+            via_bus.map_err(|bus_error| {
+                Failure::new(format!("connecting to systemd ({label}): {private}: {private_error}; bus: {bus_error}"))
+            })?
+        }
+    };
+    Manager::new(connection, label).await.map_err(|e| Failure::new(format!("systemd ({label}): {e}")))
+}
+
+/// (uid, gid) of an account from /etc/passwd.
+fn account(name: &str) -> Result<(u32, u32), Failure> {
+    let passwd =
+        std::fs::read_to_string("/etc/passwd").map_err(|e| Failure::new(format!("reading /etc/passwd: {e}")))?;
+    passwd
+        .lines()
+        .find_map(|line| {
+            let f: Vec<&str> = line.split(':').collect();
+            (f.len() > 3 && f[0] == name).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+        })
+        .ok_or_else(|| Failure::new(format!("the account {name} does not exist")))
+}
+
+/// A unit's job failed: the message plus its last journal lines.
+async fn unit_failure(unit: &UnitRef, message: String) -> Failure {
+    Failure { message, details: journal::tail(unit, 20).await }
+}

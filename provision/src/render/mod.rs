@@ -1,0 +1,122 @@
+//! Rendering as the pipeline sees it: config → files under `rendered/` plus the manifest.
+//! The real renderer is the `quadlet-render` crate ([`QuadletRenderer`]); this module
+//! adapts it to the small shape the store and the plan need, so both stay independent
+//! of its internals (and tests can substitute their own [`Render`]).
+
+use std::path::Path;
+
+use cairn_config::Config;
+
+use crate::plan::{Manifest, UnitEntry, UnitMode, sha256_hex};
+
+/// One file of `rendered/` (never `manifest.json`, which is [`Rendered::manifest_json`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedFile {
+    /// Relative to `rendered/`, `/`-separated, no `..`.
+    pub path: String,
+    pub contents: Vec<u8>,
+    /// Permission bits on disk (0600 for secrets).
+    pub mode: u32,
+    /// The account that must own the file (root when None).
+    pub owner: Option<String>,
+}
+
+/// Everything rendered for one generation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rendered {
+    pub files: Vec<RenderedFile>,
+    pub units: Vec<UnitEntry>,
+    /// The renderer's own `manifest.json`, stored as-is in the generation.
+    pub manifest_json: Vec<u8>,
+}
+
+impl Rendered {
+    /// The plan's view: units as rendered, and the hash of every file (secrets included;
+    /// this never leaves the pipeline).
+    pub fn manifest(&self) -> Manifest {
+        Manifest {
+            units: self.units.clone(),
+            files: self.files.iter().map(|f| (f.path.clone(), sha256_hex(&f.contents))).collect(),
+        }
+    }
+}
+
+/// The runtime paths rendered files mention: always through `<state>/current`, never a
+/// staging path, so a unit's bytes change only when its config does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderContext {
+    pub config_dir: String,
+    pub files_dir: String,
+    pub rendered_dir: String,
+}
+
+impl RenderContext {
+    pub fn for_state_dir(state_dir: &Path) -> Self {
+        let current = state_dir.join("current");
+        Self {
+            config_dir: current.display().to_string(),
+            files_dir: current.join("files").display().to_string(),
+            rendered_dir: current.join("rendered").display().to_string(),
+        }
+    }
+}
+
+/// Turns a valid config into rendered files.
+pub trait Render: Send + Sync + std::fmt::Debug {
+    /// Which renderer this is, for job events.
+    fn describe(&self) -> &'static str;
+    fn render(&self, config: &Config, context: &RenderContext) -> Result<Rendered, String>;
+}
+
+/// `quadlet-render` with the device's programs, users and Podman version, and the
+/// state directory's runtime paths.
+#[derive(Debug, Default)]
+pub struct QuadletRenderer;
+
+impl Render for QuadletRenderer {
+    fn describe(&self) -> &'static str {
+        "quadlet-render"
+    }
+
+    fn render(&self, config: &Config, context: &RenderContext) -> Result<Rendered, String> {
+        let ctx = quadlet_render::RenderContext {
+            config_dir: context.config_dir.clone(),
+            files_dir: context.files_dir.clone(),
+            rendered_dir: context.rendered_dir.clone(),
+            ..quadlet_render::RenderContext::device()
+        };
+        let rendered = quadlet_render::render(config, &ctx).map_err(|e| e.to_string())?;
+        let units = rendered
+            .manifest
+            .units
+            .iter()
+            .map(|u| UnitEntry {
+                kind: u.kind.clone(),
+                name: u.name.clone(),
+                mode: match u.mode {
+                    cairn_config::Mode::Rootful => UnitMode::Rootful,
+                    cairn_config::Mode::Rootless => UnitMode::Rootless,
+                },
+                service: u.service.clone(),
+                path: u.path.clone(),
+                sha256: u.sha256.clone(),
+            })
+            .collect();
+        let files = rendered
+            .files
+            .iter()
+            .map(|f| RenderedFile {
+                path: f.path.clone(),
+                contents: f.contents.clone().into_bytes(),
+                mode: f.permissions,
+                owner: f.owner.clone(),
+            })
+            .collect();
+        Ok(Rendered { files, units, manifest_json: rendered.manifest.to_json().into_bytes() })
+    }
+}
+
+/// The renderer this build uses.
+pub fn default_renderer() -> Box<dyn Render> {
+    Box::new(QuadletRenderer)
+}
