@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# configure-rootfs.sh ROOTDIR UNITS_DIR SSH_PUBKEY CA_CERT SYSTEM_CONF BIN...
+# Turn the debootstrapped tree into the Cairn appliance root: install the given
+# binaries (whatever exists: provision today, kiosk later) to /usr/bin, the unit
+# files from provision/units, the read-only-root plumbing and RAUC config.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+
+root=$1 units=$2 pubkey=$3 cacert=$4 sysconf=$5
+shift 5
+[[ $# -ge 1 ]] || die "configure-rootfs.sh: at least one binary (provision) is required"
+
+for bin in "$@"; do
+    [[ -x "$bin" ]] || die "binary $bin is missing or not executable"
+    log "installing binary $(basename "$bin")"
+    install -m 0755 "$bin" "$root/usr/bin/$(basename "$bin")"
+done
+
+log "installing unit files from $units"
+for u in "$units"/*.service "$units"/*.socket; do
+    install -m 0644 "$u" "$root/usr/lib/systemd/system/$(basename "$u")"
+done
+install -m 0644 "$units/cairn.tmpfiles" "$root/usr/lib/tmpfiles.d/cairn.conf"
+chroot "$root" systemctl enable provision.socket cairn-recover.service cairn-mark-good.service \
+    systemd-networkd.service ssh.service >&2
+# dnsmasq is a runtime dependency for provisioned networks, not a boot service.
+chroot "$root" systemctl disable dnsmasq.service >&2 || true
+# Debian's "record successful boot" would edit grubenv too; only GRUB and RAUC may.
+chroot "$root" systemctl mask grub-common.service grub-initrd-fallback.service >&2
+
+install -m 0644 "$here/rootfs/cairn-image.tmpfiles" "$root/usr/lib/tmpfiles.d/cairn-image.conf"
+install -m 0644 "$here/rootfs/fstab" "$root/etc/fstab"
+install -d "$root/data" "$root/etc/systemd/network"
+install -m 0644 "$here/rootfs/20-wired.network" "$root/etc/systemd/network/20-wired.network"
+echo cairn > "$root/etc/hostname"
+: > "$root/etc/machine-id"
+
+install -m 0644 "$here/rootfs/sshd-cairn-test.conf" "$root/etc/ssh/sshd_config.d/cairn-test.conf"
+install -m 0644 "$pubkey" "$root/etc/ssh/cairn-test-authorized_keys"
+
+install -d "$root/etc/rauc"
+install -m 0644 "$sysconf" "$root/etc/rauc/system.conf"
+install -m 0644 "$cacert" "$root/etc/rauc/ca.cert.pem"
+
+install -m 0755 "$here/rootfs/cairn-overlay.initramfs" \
+    "$root/etc/initramfs-tools/scripts/local-bottom/cairn-overlay"
+kver=$(basename "$(ls -d "$root"/lib/modules/* | sort -V | tail -n1)")
+log "regenerating the initramfs for kernel $kver"
+chroot "$root" update-initramfs -u -k "$kver" >&2
+# Stable names GRUB loads from the squashfs slot.
+ln -sfn "vmlinuz-$kver" "$root/boot/vmlinuz"
+ln -sfn "initrd.img-$kver" "$root/boot/initrd.img"
