@@ -42,7 +42,15 @@ apt_install() {
     return 1
   fi
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" && return 0
+  # The appliance's qemu comes from bookworm-backports and may have upgraded shared
+  # libraries (libdrm, gbm, wayland); -dev packages must then match them from there.
+  if grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    echo "retrying with bookworm-backports as the target release: ${missing[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t bookworm-backports "${missing[@]}"
+  else
+    return 1
+  fi
 }
 
 summary() {
