@@ -35,8 +35,10 @@ in
       linux (\$root)/boot/kernel init=${toplevel}/init rauc.slot=\$slot console=${cfg.serialConsole} panic=10 ${kernelParams}
       initrd (\$root)/boot/initrd
       CFG
+      # gzip: GRUB reads the kernel straight from the slot, and its squashfs reader knows
+      # only gzip, xz and lzo (the Debian appliance found this out the hard way).
       mksquashfs boot $(cat ${closure}/store-paths) $out \
-        -keep-as-directory -all-root -comp zstd -Xcompression-level 6 -b 1M -no-xattrs -processors $NIX_BUILD_CORES
+        -keep-as-directory -all-root -comp gzip -Xcompression-level 1 -b 1M -no-xattrs -processors $NIX_BUILD_CORES
     '';
 
     cairnImage =

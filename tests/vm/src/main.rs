@@ -1,5 +1,5 @@
 //! `cairn-vm <suite>`: build (or reuse) the Cairn test appliance image, boot it in
-//! qemu and run a system test suite against it. See docs/appliance.md.
+//! qemu and run a system test suite against it. See docs/src/appliance.md.
 //!
 //! Suites: `smoke`, `ota`; `build` only builds the image and prints its path.
 //! Environment: `CAIRN_VM_ACCEL=auto|tcg|kvm` (default auto: KVM only when a probe
