@@ -46,6 +46,7 @@ fn choose_accel(img: &image::Image, root: &Path) -> Result<Accel> {
         ssh_key: img.ssh_key(),
         run_dir: run_dir(root, "kvm-probe"),
         accel: Accel::Kvm,
+        api_port: None,
     })?;
     let ok = vm.wait_boot(None, Duration::from_secs(60)).is_ok();
     vm.kill();
@@ -87,8 +88,10 @@ fn run(suite: &str, r: &mut Report) -> Result<()> {
         ssh_key: img.ssh_key(),
         run_dir: run_dir(&root, suite),
         accel,
+        api_port: (suite == "up").then(up_port).transpose()?,
     })?;
     let result = match suite {
+        "up" => suites::up(&mut vm, &img, r),
         "smoke" => suites::smoke(&mut vm, r),
         "ota" => suites::ota(&mut vm, &img, r),
         other => bail!("unknown suite {other}"),
@@ -98,14 +101,22 @@ fn run(suite: &str, r: &mut Report) -> Result<()> {
     result
 }
 
+/// The API port `cairn-vm up` forwards to (`CAIRN_VM_API_PORT`, default 8080).
+fn up_port() -> Result<u16> {
+    match std::env::var("CAIRN_VM_API_PORT") {
+        Ok(port) => port.parse().with_context(|| format!("CAIRN_VM_API_PORT={port:?} is not a port")),
+        Err(_) => Ok(8080),
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [suite] = args.as_slice() else {
-        eprintln!("usage: cairn-vm <smoke|ota|build>");
+        eprintln!("usage: cairn-vm <up|smoke|ota|build>");
         std::process::exit(2);
     };
-    if !matches!(suite.as_str(), "smoke" | "ota" | "build") {
-        eprintln!("unknown suite {suite}; usage: cairn-vm <smoke|ota|build>");
+    if !matches!(suite.as_str(), "up" | "smoke" | "ota" | "build") {
+        eprintln!("unknown suite {suite}; usage: cairn-vm <up|smoke|ota|build>");
         std::process::exit(2);
     }
     let mut r = Report::new(suite);

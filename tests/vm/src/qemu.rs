@@ -70,6 +70,8 @@ pub struct VmConfig {
     pub ssh_key: PathBuf,
     pub run_dir: PathBuf,
     pub accel: Accel,
+    /// Forward the API to this 127.0.0.1 port instead of a free one (`cairn-vm up`).
+    pub api_port: Option<u16>,
 }
 
 /// A running appliance VM.
@@ -96,7 +98,8 @@ impl Vm {
         if !out.status.success() {
             bail!("qemu-img create: {}", String::from_utf8_lossy(&out.stderr));
         }
-        let (api_port, ssh_port) = free_ports()?;
+        let (free_api_port, ssh_port) = free_ports()?;
+        let api_port = cfg.api_port.unwrap_or(free_api_port);
         let qmp = cfg.run_dir.join("qmp.sock");
         let _ = std::fs::remove_file(&qmp);
         let mut cmd = Command::new("qemu-system-x86_64");
@@ -296,6 +299,11 @@ impl Vm {
             .with_context(|| format!("no HTTP status in reply {buf:?}"))?;
         let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
         Ok((status, body))
+    }
+
+    /// Blocks until qemu exits (it runs until killed, e.g. by Ctrl-C in `cairn-vm up`).
+    pub fn wait_exit(&mut self) -> Result<std::process::ExitStatus> {
+        Ok(self.child.wait()?)
     }
 
     /// Kill qemu now (also done on drop).

@@ -68,6 +68,37 @@ fn marked_good(vm: &Vm, slot: &str) -> Result<()> {
 }
 
 /// smoke: API through the forward, read-only /usr, volatile /etc, persistent /data.
+/// `cairn-vm up`: boot the appliance and keep it running with the API and Boot UI on
+/// 127.0.0.1 until interrupted (the README's main job).
+pub fn up(vm: &mut Vm, img: &Image, r: &mut Report) -> Result<()> {
+    let boot = vm.wait_boot(None, BOOT_TIMEOUT);
+    if !r.check("appliance boots and answers ssh", boot.as_ref().map(|_| ()).map_err(|e| anyhow::anyhow!("{e:#}"))) {
+        bail!("no boot");
+    }
+    let start = Instant::now();
+    let health = loop {
+        match vm.http_get("/api/health") {
+            Ok((200, _)) => break Ok(()),
+            _ if start.elapsed() > Duration::from_secs(120) => break Err(anyhow::anyhow!("no 200 from /api/health")),
+            _ => std::thread::sleep(Duration::from_secs(2)),
+        }
+    };
+    if !r.check("provision answers /api/health", health) {
+        bail!("provision is not answering");
+    }
+    eprintln!();
+    eprintln!("Cairn appliance is up: API and Boot UI on http://127.0.0.1:{}/", vm.api_port);
+    eprintln!(
+        "  ssh (test image only): ssh -i {} -p {} -o StrictHostKeyChecking=no root@127.0.0.1",
+        img.ssh_key().display(),
+        vm.ssh_port
+    );
+    eprintln!("  serial log: {}", vm.serial_log().display());
+    eprintln!("  Ctrl-C stops it.");
+    let status = vm.wait_exit()?;
+    bail!("qemu exited ({status})")
+}
+
 pub fn smoke(vm: &mut Vm, r: &mut Report) -> Result<()> {
     let boot = vm.wait_boot(None, BOOT_TIMEOUT);
     if !r.check("appliance boots and answers ssh", boot.as_ref().map(|_| ()).map_err(|e| anyhow::anyhow!("{e:#}"))) {
