@@ -326,7 +326,7 @@ async fn host_settings_without_input_in_the_generation_are_left_alone() {
 }
 
 #[tokio::test]
-async fn managers_are_reached_through_their_private_socket() {
+async fn managers_fall_back_to_their_private_socket_when_the_bus_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let private = dir.path().join("private");
     let listener = tokio::net::UnixListener::bind(&private).unwrap();
@@ -354,5 +354,5 @@ async fn managers_are_reached_through_their_private_socket() {
     let missing = super::Bus::Address(format!("unix:path={}", dir.path().join("no-bus").display()));
     let failure = super::manager(dir.path().join("no-private").to_str().unwrap(), missing, "appsvc").await.unwrap_err();
     assert!(failure.message.starts_with("connecting to systemd (appsvc): "), "{}", failure.message);
-    assert!(failure.message.contains("; bus: "), "{}", failure.message);
+    assert!(failure.message.contains("bus: ") && failure.message.contains("no-private"), "{}", failure.message);
 }

@@ -200,28 +200,43 @@ enum Bus {
     Address(String),
 }
 
-/// Connects to a systemd manager through its private socket (peer-to-peer, the way
-/// systemctl does as root: systemd accepts uid 0 and its own uid there, and it works
-/// before dbus.service is up), or else through the bus.
+/// How long connecting to a manager may take before activation fails instead of hanging.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Connects to a systemd manager through the bus, or else through its private socket
+/// (peer-to-peer, the way systemctl does as root: systemd accepts uid 0 there, and it
+/// works before dbus.service is up). The bus comes first: on the appliance, zbus 5.13
+/// panicked in its reader task on a message from systemd's private socket ("Invalid
+/// unique name"), which left the call waiting forever. Every attempt is bounded by
+/// [`CONNECT_TIMEOUT`], so a manager that never answers fails the job (and rolls back).
 async fn manager(private: &str, bus: Bus, label: &'static str) -> Result<Manager, Failure> {
-    let direct =
-        async { zbus::connection::Builder::address(format!("unix:path={private}").as_str())?.p2p().build().await };
-    let connection = match direct.await {
-        Ok(connection) => connection,
-        Err(private_error) => {
-            let via_bus = match &bus {
-                Bus::System => Connection::system().await,
-                Bus::Address(address) => match zbus::connection::Builder::address(address.as_str()) {
-                    Ok(builder) => builder.build().await,
-                    Err(e) => Err(e),
-                },
-            };
-            via_bus.map_err(|bus_error| {
-                Failure::new(format!("connecting to systemd ({label}): {private}: {private_error}; bus: {bus_error}"))
-            })?
-        }
+    let connect = async {
+        let via_bus = match &bus {
+            Bus::System => Connection::system().await,
+            Bus::Address(address) => match zbus::connection::Builder::address(address.as_str()) {
+                Ok(builder) => builder.build().await,
+                Err(e) => Err(e),
+            },
+        };
+        let connection = match via_bus {
+            Ok(connection) => connection,
+            Err(bus_error) => {
+                let direct = async {
+                    zbus::connection::Builder::address(format!("unix:path={private}").as_str())?.p2p().build().await
+                };
+                direct.await.map_err(|private_error| {
+                    Failure::new(format!(
+                        "connecting to systemd ({label}): bus: {bus_error}; {private}: {private_error}"
+                    ))
+                })?
+            }
+        };
+        Manager::new(connection, label).await.map_err(|e| Failure::new(format!("systemd ({label}): {e}")))
     };
-    Manager::new(connection, label).await.map_err(|e| Failure::new(format!("systemd ({label}): {e}")))
+    match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+        Ok(result) => result,
+        Err(_) => Err(Failure::new(format!("systemd ({label}) did not answer within {} s", CONNECT_TIMEOUT.as_secs()))),
+    }
 }
 
 /// (uid, gid) of an account from /etc/passwd.
