@@ -761,20 +761,14 @@ impl Kiosk {
                         p.set_paintable(Some(&paintable));
                     }
                 }
-                self.shared
-                    .sinks
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .entry(camera.clone())
-                    .or_default()
-                    .retain(|(s, _)| s != stream);
-                self.shared
-                    .sinks
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .entry(camera.clone())
-                    .or_default()
-                    .push((*stream, sink.clone()));
+                {
+                    // Replace this stream's sink under one lock, so a snapshot never sees
+                    // the camera without it.
+                    let mut sinks = self.shared.sinks.lock().unwrap_or_else(|e| e.into_inner());
+                    let list = sinks.entry(camera.clone()).or_default();
+                    list.retain(|(s, _)| s != stream);
+                    list.push((*stream, sink.clone()));
+                }
                 entry.pipeline = Some(pipeline);
                 entry.sink = Some(sink);
                 entry.paintable = Some(paintable);
