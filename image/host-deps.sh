@@ -30,5 +30,5 @@ apt-get update -q >&2
 apt-get install -y -q --no-install-recommends "${qemu_target[@]}" qemu-system-x86 qemu-utils >&2
 apt-get install -y -q --no-install-recommends \
     debootstrap squashfs-tools rauc grub-pc-bin grub-common gdisk openssl \
-    e2fsprogs openssh-client >&2
+    e2fsprogs openssh-client busybox-static >&2
 log "host packages installed"

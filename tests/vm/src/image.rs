@@ -100,18 +100,27 @@ pub fn binaries(bin_dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Remove other cached images (each is a few GiB); keeps the KVM verdict.
-fn prune_except(keep: &str) {
+/// How many built images the cache keeps (each is a few GiB). More than one, so two
+/// checkouts testing different images (worktrees, bisecting) do not delete each other's.
+const KEEP_IMAGES: usize = 3;
+
+/// Remove all but the [`KEEP_IMAGES`] most recently used images; keeps the KVM verdict.
+fn prune(just_built: &str) {
     let Ok(entries) = std::fs::read_dir(cache_root()) else {
         return;
     };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let is_image = name.len() >= 16 && name[..16].bytes().all(|b| b.is_ascii_hexdigit());
-        if is_image && !name.starts_with(keep) && !name.ends_with(".partial") {
-            let p = e.path();
-            let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
-        }
+    let mut images: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.len() == 16 && name.bytes().all(|b| b.is_ascii_hexdigit()) && name != just_built
+        })
+        .map(|e| (e.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH), e.path()))
+        .collect();
+    images.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, dir) in images.into_iter().skip(KEEP_IMAGES - 1) {
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_file(dir.with_extension("log"));
     }
 }
 
@@ -121,6 +130,8 @@ pub fn ensure(root: &Path, bins: &[PathBuf]) -> Result<Image> {
     let dir = cache_root().join(&hash);
     if dir.join("image.env").is_file() {
         eprintln!("cairn-vm: using cached image {}", dir.display());
+        // Its mtime marks it recently used for pruning.
+        let _ = std::fs::File::open(&dir).and_then(|f| f.set_modified(std::time::SystemTime::now()));
         return Ok(Image { dir });
     }
     let tmp = cache_root().join(format!("{hash}.partial"));
@@ -148,7 +159,7 @@ pub fn ensure(root: &Path, bins: &[PathBuf]) -> Result<Image> {
         bail!("image build failed ({status}); full log {}", log.display());
     }
     std::fs::rename(&tmp, &dir)?;
-    prune_except(&hash);
+    prune(&hash);
     eprintln!("cairn-vm: image built in {:.0} s: {}", started.elapsed().as_secs_f64(), dir.display());
     Ok(Image { dir })
 }
