@@ -27,6 +27,12 @@ in
       pkgs.cage
     ];
     hardware.graphics.enable = true;
+    # The rendered unit takes the seat from seatd (its socket in the video group, a
+    # group the unit adds), not from a logind session: see quadlet-render/src/kiosk.rs.
+    services.seatd = {
+      enable = true;
+      group = "video";
+    };
     fonts.enableDefaultPackages = true;
 
     users.users.cairn-kiosk = {

@@ -4,7 +4,27 @@
 //! The service runs the `cage` compositor with the kiosk program as its only client,
 //! as the dedicated user [`KIOSK_USER`] on tty1. The kiosk program (a child of
 //! cage) sends `READY=1` and watchdog pings, hence `Type=notify`, `NotifyAccess=all`
-//! and `WatchdogSec=`. Environment:
+//! and `WatchdogSec=`.
+//!
+//! The seat (DRM and input devices) comes from seatd, through its socket in the
+//! `video` group, not from a logind session: a PAM session (`PAMName=`) would move
+//! cage and the kiosk into a logind session scope (seen on the appliance), outside
+//! the service's cgroup, where systemd does not take their notifications for the
+//! service (`NotifyAccess=all` means the service's cgroup). Without a session there
+//! is no `/run/user/<uid>` either, which `ProtectHome=` makes read-only anyway (cage
+//! failed to create its Wayland socket there): the socket lives in the unit's own
+//! `RuntimeDirectory=`.
+//!
+//! WebKit sandboxes its web processes with bubblewrap, which two usual protections
+//! break (both seen on the appliance, each taking the whole kiosk down with its first
+//! web tile): `RestrictSUIDSGID=` (its seccomp filter answers `openat2` with ENOSYS:
+//! "Can't open source /etc: Function not implemented") and `ProtectKernelTunables=`
+//! (its read-only overmounts under `/proc` make the kernel refuse a new proc mount in
+//! the sandbox's namespaces: "Can't mount proc on /proc: Operation not permitted").
+//! Neither is set; `NoNewPrivileges=` already keeps set-id programs from gaining
+//! anything.
+//!
+//! Environment:
 //! - `WLR_LIBINPUT_NO_DEVICES=1`: a display without keyboard or mouse still starts;
 //! - `WLR_NO_HARDWARE_CURSORS=1`: works on GPUs (and virtio) without cursor planes;
 //! - `XCURSOR_THEME=cairn-hidden`, `XCURSOR_SIZE=1`: no visible pointer (a blank
@@ -124,8 +144,8 @@ fn service(ctx: &RenderContext) -> RenderedFile {
     let mut u = UnitFile::new("[kiosk]");
     u.section("Unit")
         .line("Description", "Cairn kiosk display (cage + cairn-kiosk)")
-        .line("After", "systemd-user-sessions.service systemd-logind.service dbus.socket getty@tty1.service")
-        .line("Wants", "systemd-logind.service dbus.socket")
+        .line("After", "systemd-user-sessions.service seatd.service dbus.socket getty@tty1.service")
+        .line("Wants", "seatd.service dbus.socket")
         .line("Conflicts", "getty@tty1.service")
         .line("ConditionPathExists", "/dev/tty1");
     u.section("Service")
@@ -138,7 +158,8 @@ fn service(ctx: &RenderContext) -> RenderedFile {
         .line("WatchdogSec", &WATCHDOG_SECONDS.to_string())
         .line("User", KIOSK_USER)
         .line("SupplementaryGroups", "video render input")
-        .line("PAMName", "login")
+        .line("RuntimeDirectory", KIOSK_USER)
+        .line("RuntimeDirectoryMode", "0700")
         .line("TTYPath", "/dev/tty1")
         .line("TTYReset", "yes")
         .line("TTYVHangup", "yes")
@@ -148,6 +169,7 @@ fn service(ctx: &RenderContext) -> RenderedFile {
         .line("StandardError", "journal")
         .line("UtmpIdentifier", "tty1")
         .line("UtmpMode", "user")
+        .line("Environment", &format!("XDG_RUNTIME_DIR=/run/{KIOSK_USER}"))
         .line("Environment", "XDG_SESSION_TYPE=wayland")
         .line("Environment", "WLR_LIBINPUT_NO_DEVICES=1")
         .line("Environment", "WLR_NO_HARDWARE_CURSORS=1")
@@ -157,10 +179,8 @@ fn service(ctx: &RenderContext) -> RenderedFile {
         .line("ProtectSystem", "full")
         .line("ProtectHome", "read-only")
         .line("PrivateTmp", "yes")
-        .line("ProtectKernelTunables", "yes")
         .line("ProtectKernelModules", "yes")
         .line("ProtectControlGroups", "yes")
-        .line("RestrictSUIDSGID", "yes")
         .line("LockPersonality", "yes");
     u.section("Install").line("WantedBy", "graphical.target");
     RenderedFile {
