@@ -43,6 +43,20 @@ install -d "$root/etc/rauc"
 install -m 0644 "$sysconf" "$root/etc/rauc/system.conf"
 install -m 0644 "$cacert" "$root/etc/rauc/ca.cert.pem"
 
+# The kiosk display: the renderer's cairn-kiosk.service runs /usr/bin/cairn-kiosk as
+# cairn-kiosk (fixed uid: its key under /data outlives image updates). The unit adds
+# the video, render and input groups itself; logind gives its PAM session the seat.
+log "adding the kiosk account cairn-kiosk"
+chroot "$root" groupadd --system --gid 901 cairn-kiosk
+chroot "$root" useradd --system --uid 901 --gid cairn-kiosk --home-dir /var/lib/cairn-kiosk --no-create-home \
+    --shell /usr/sbin/nologin --comment "Cairn kiosk display" cairn-kiosk
+if [[ -e "$root/usr/bin/kiosk" ]]; then
+    mv "$root/usr/bin/kiosk" "$root/usr/bin/cairn-kiosk"
+fi
+install -m 0644 "$here/rootfs/cairn-kiosk.tmpfiles" "$root/usr/lib/tmpfiles.d/cairn-kiosk.conf"
+install -d "$root/usr/lib/systemd/system/cairn-kiosk.service.d"
+install -m 0644 "$here/rootfs/cairn-kiosk-vm.conf" "$root/usr/lib/systemd/system/cairn-kiosk.service.d/cairn-vm.conf"
+
 install -m 0755 "$here/rootfs/cairn-overlay.initramfs" \
     "$root/etc/initramfs-tools/scripts/local-bottom/cairn-overlay"
 kver=$(basename "$(ls -d "$root"/lib/modules/* | sort -V | tail -n1)")
