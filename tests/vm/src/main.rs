@@ -1,12 +1,13 @@
 //! `cairn-vm <suite>`: build (or reuse) the Cairn test appliance image, boot it in
 //! qemu and run a system test suite against it. See docs/src/appliance.md.
 //!
-//! Suites: `smoke`, `ota`; `build` only builds the image and prints its path.
+//! Suites: `smoke`, `ota`, `kiosk`; `build` only builds the image and prints its path.
 //! Environment: `CAIRN_VM_ACCEL=auto|tcg|kvm` (default auto: KVM only when a probe
 //! boot with it succeeds), `CAIRN_VM_BIN_DIR` (default `target/release`).
 
 mod image;
 mod qemu;
+mod relay;
 mod report;
 mod suites;
 mod tools;
@@ -82,6 +83,10 @@ fn run(suite: &str, r: &mut Report) -> Result<()> {
         return Ok(());
     }
     let accel = choose_accel(&img, &root)?;
+    if suite == "kiosk" {
+        // Its host-side cameras must be up before qemu starts (qemu forwards to them).
+        return suites::kiosk::run(&img, &bins, accel, run_dir(&root, suite), r);
+    }
     let mut vm = Vm::start(VmConfig {
         base_disk: img.disk(),
         extra_disk_ro: (suite == "ota").then(|| img.bundles()),
@@ -111,12 +116,17 @@ fn up_port() -> Result<u16> {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [mode, addr] = args.as_slice()
+        && mode == "relay"
+    {
+        std::process::exit(relay::run(addr));
+    }
     let [suite] = args.as_slice() else {
-        eprintln!("usage: cairn-vm <up|smoke|ota|build>");
+        eprintln!("usage: cairn-vm <up|smoke|ota|kiosk|build>");
         std::process::exit(2);
     };
-    if !matches!(suite.as_str(), "up" | "smoke" | "ota" | "build") {
-        eprintln!("unknown suite {suite}; usage: cairn-vm <up|smoke|ota|build>");
+    if !matches!(suite.as_str(), "up" | "smoke" | "ota" | "kiosk" | "build") {
+        eprintln!("unknown suite {suite}; usage: cairn-vm <up|smoke|ota|kiosk|build>");
         std::process::exit(2);
     }
     let mut r = Report::new(suite);

@@ -21,6 +21,20 @@ fn kill_pid(pid: u32) {
     let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
 }
 
+/// Have the signal handler also kill this helper process (a host-side peer of a suite,
+/// such as the kiosk suite's RTSP server); [`untrack`] it once it is gone.
+pub fn track(pid: u32) {
+    if let Ok(mut live) = LIVE.lock() {
+        live.push(pid);
+    }
+}
+
+pub fn untrack(pid: u32) {
+    if let Ok(mut live) = LIVE.lock() {
+        live.retain(|p| *p != pid);
+    }
+}
+
 /// Kill every live qemu and exit when the harness is interrupted.
 pub fn install_signal_cleanup() -> Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -74,6 +88,19 @@ pub struct VmConfig {
     pub api_port: Option<u16>,
 }
 
+/// The address in the guest's network where [`Extras::guest_forwards`] listen.
+pub const GUEST_FORWARD_ADDR: &str = "10.0.2.100";
+
+/// What some suites add to a VM.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// (port, host command): a guest connection to `GUEST_FORWARD_ADDR:port` runs the
+    /// command on the host with the connection as its stdin and stdout (qemu's
+    /// `guestfwd=...-cmd:`), one process per connection. The only way out of the
+    /// guest besides the replies to the host forwards (`restrict=on`).
+    pub guest_forwards: Vec<(u16, String)>,
+}
+
 /// A running appliance VM.
 #[derive(Debug)]
 pub struct Vm {
@@ -86,6 +113,11 @@ pub struct Vm {
 impl Vm {
     /// Start qemu on a copy-on-write overlay of the base disk.
     pub fn start(cfg: VmConfig) -> Result<Self> {
+        Self::start_with(cfg, &Extras::default())
+    }
+
+    /// [`Vm::start`] with a suite's [`Extras`].
+    pub fn start_with(cfg: VmConfig, extras: &Extras) -> Result<Self> {
         std::fs::create_dir_all(&cfg.run_dir)?;
         let overlay = cfg.run_dir.join("disk.qcow2");
         let _ = std::fs::remove_file(&overlay);
@@ -115,9 +147,17 @@ impl Vm {
         }
         // restrict=on: the guest reaches nothing outside; only the host forwards
         // (bound to 127.0.0.1) get in.
+        // qemu's option syntax escapes a comma as two.
+        let guestfwd: String = extras
+            .guest_forwards
+            .iter()
+            .map(|(port, command)| {
+                format!(",guestfwd=tcp:{GUEST_FORWARD_ADDR}:{port}-cmd:{}", command.replace(',', ",,"))
+            })
+            .collect();
         cmd.arg("-netdev")
             .arg(format!(
-                "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{api_port}-:8080,hostfwd=tcp:127.0.0.1:{ssh_port}-:22"
+                "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{api_port}-:8080,hostfwd=tcp:127.0.0.1:{ssh_port}-:22{guestfwd}"
             ))
             .args(["-device", "virtio-net-pci,netdev=n0"])
             .args(["-device", "virtio-rng-pci"])

@@ -41,6 +41,20 @@ impl Report {
         }
     }
 
+    /// [`Report::check`] for a result carrying a value: `Some(value)` when it passed.
+    pub fn check_value<T>(&mut self, name: &str, result: anyhow::Result<T>) -> Option<T> {
+        match result {
+            Ok(value) => {
+                self.pass(name);
+                Some(value)
+            }
+            Err(e) => {
+                self.fail(name, &format!("{e:#}"));
+                None
+            }
+        }
+    }
+
     pub fn failed(&self) -> usize {
         self.failed
     }

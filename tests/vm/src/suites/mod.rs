@@ -6,6 +6,8 @@ use crate::report::Report;
 use anyhow::{Context, Result, bail, ensure};
 use std::time::{Duration, Instant};
 
+pub mod kiosk;
+
 /// How long one boot may take (TCG on 2 cores boots in well under this).
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(360);
 
