@@ -60,7 +60,8 @@ save_env ORDER A_OK B_OK A_TRY B_TRY
 if [ "$slot" = "A" ]; then set part=gpt3; set dev=/dev/vda3; try=$A_TRY; fi
 if [ "$slot" = "B" ]; then set part=gpt4; set dev=/dev/vda4; try=$B_TRY; fi
 echo "cairn-boot: slot=$slot attempt=$try of $MAX_TRIES ORDER=$ORDER A_OK=$A_OK A_TRY=$A_TRY B_OK=$B_OK B_TRY=$B_TRY"
-linux (hd0,$part)/boot/vmlinuz root=$dev rootfstype=squashfs ro rauc.slot=$slot console=ttyS0,115200 panic=10
+# net.ifnames=0: ports are eth0 (WAN) and eth1 (LAN), the names config.toml uses.
+linux (hd0,$part)/boot/vmlinuz root=$dev rootfstype=squashfs ro rauc.slot=$slot console=ttyS0,115200 panic=10 net.ifnames=0
 initrd (hd0,$part)/boot/initrd.img
 boot
 # Only reached when the slot could not be loaded: the attempt is already counted,

@@ -95,7 +95,7 @@ fn apply(runner: &JobRunner, id: &JobId, input: Prepared) -> Result<(), Failed> 
     let old = store.current_id();
     let old_manifest =
         old.map(|g| store.manifest(g)).transpose().map_err(|e| Failed::before_promotion(e.to_string()))?;
-    let candidate_manifest = rendered.manifest();
+    let candidate_manifest = rendered.manifest(input.payload.clone(), &context.files_dir);
     let plan = step(runner, id, "plan", || {
         let plan = plan::diff(old_manifest.as_ref(), &candidate_manifest, &restart_services(&input.config));
         report_plan(runner, id, &plan);

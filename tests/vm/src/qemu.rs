@@ -62,6 +62,12 @@ fn free_ports() -> Result<(u16, u16)> {
     Ok((a.local_addr()?.port(), b.local_addr()?.port()))
 }
 
+/// The LAN segment qemu emulates on eth1: the appliance's default LAN gateway address
+/// (CONFIG.md's `gateway_cidr` default) and qemu's own address on that segment.
+const LAN_NET: &str = "172.20.30.0/24";
+const LAN_GUEST: &str = "172.20.30.1";
+const LAN_HOST: &str = "172.20.30.2";
+
 /// Options for one VM.
 #[derive(Debug, Clone)]
 pub struct VmConfig {
@@ -113,13 +119,18 @@ impl Vm {
                 .arg(format!("file={},if=none,id=extra,format=raw,readonly=on", extra.display()))
                 .args(["-device", "virtio-blk-pci,drive=extra"]);
         }
+        // Two ports, as on a device: eth0 is the WAN (DHCP, nothing forwarded to it) and
+        // eth1 the LAN, where the appliance has its default gateway address and where
+        // the API and ssh are reached (the WAN firewall refuses them once provisioned).
         // restrict=on: the guest reaches nothing outside; only the host forwards
         // (bound to 127.0.0.1) get in.
-        cmd.arg("-netdev")
+        cmd.args(["-netdev", "user,id=wan,restrict=on", "-device", "virtio-net-pci,netdev=wan"])
+            .arg("-netdev")
             .arg(format!(
-                "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{api_port}-:8080,hostfwd=tcp:127.0.0.1:{ssh_port}-:22"
+                "user,id=lan,restrict=on,net={LAN_NET},host={LAN_HOST},\
+                 hostfwd=tcp:127.0.0.1:{api_port}-{LAN_GUEST}:8080,hostfwd=tcp:127.0.0.1:{ssh_port}-{LAN_GUEST}:22"
             ))
-            .args(["-device", "virtio-net-pci,netdev=n0"])
+            .args(["-device", "virtio-net-pci,netdev=lan"])
             .args(["-device", "virtio-rng-pci"])
             .arg("-serial")
             .arg(format!("file:{}", cfg.run_dir.join("serial.log").display()))
@@ -140,6 +151,11 @@ impl Vm {
             vm.cfg.run_dir.display()
         );
         Ok(vm)
+    }
+
+    /// The directory holding this VM's overlay disk, logs and sockets.
+    pub fn run_dir(&self) -> &Path {
+        &self.cfg.run_dir
     }
 
     pub fn serial_log(&self) -> PathBuf {

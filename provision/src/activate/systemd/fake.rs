@@ -201,8 +201,10 @@ fn manifest_with_web() -> Manifest {
             service: "web.service".into(),
             path: "quadlet/rootful/web.container".into(),
             sha256: "0".repeat(64),
+            uses_payload: false,
         }],
         files: [("firewall/nftables.conf".to_owned(), "0".repeat(64))].into_iter().collect(),
+        payload: Default::default(),
     }
 }
 

@@ -74,7 +74,20 @@ impl SystemdActivator {
             .chain(&request.plan.start)
             .chain(&request.plan.unchanged)
             .any(|u| u.mode == UnitMode::Rootless);
-        let user = if needs_user { Some(user_manager().await?) } else { None };
+        let user = if needs_user {
+            // Lingering starts appsvc's manager at boot, but not necessarily before us:
+            // starting user@<uid>.service waits for it (and is a no-op once it runs).
+            let (uid, _) = account(ROOTLESS_USER)?;
+            let deadline = Instant::from_std(request.started)
+                + Duration::from_secs(request.config.activation.timeout_seconds.into());
+            system
+                .run(Verb::Start, &format!("user@{uid}.service"), deadline)
+                .await
+                .map_err(|e| Failure::new(format!("starting {ROOTLESS_USER}'s user manager: {e}")))?;
+            Some(user_manager().await?)
+        } else {
+            None
+        };
         Ok(Managers { system, user })
     }
 
