@@ -27,13 +27,20 @@ pub struct Container {
     pub restart_always: bool,
 }
 
+/// Runs `command` under a shell that exits on SIGTERM: the container's PID 1 gets no
+/// default signal handling, so busybox alone would ignore `podman stop` until it is
+/// killed after the stop timeout (and its unit would end `failed`).
+fn stoppable(command: &str) -> String {
+    format!("/bin/busybox sh -c 'trap \"exit 0\" TERM; {command} & wait'")
+}
+
 impl Container {
     /// A busybox httpd serving the image's /www on `port` (rootful: on the host's network).
     pub fn httpd(name: &str, port: u16) -> Self {
         Self {
             name: name.into(),
             privileged: true,
-            exec: format!("/bin/busybox httpd -f -p {port} -h /www"),
+            exec: stoppable(&format!("/bin/busybox httpd -f -p {port} -h /www")),
             publish: None,
             revision: 1,
             restart_always: false,
@@ -44,7 +51,7 @@ impl Container {
     pub fn rootless_httpd(name: &str, host_port: u16) -> Self {
         Self {
             privileged: false,
-            exec: "/bin/busybox httpd -f -p 8000 -h /www".into(),
+            exec: stoppable("/bin/busybox httpd -f -p 8000 -h /www"),
             publish: Some(format!("{host_port}:8000")),
             ..Self::httpd(name, 0)
         }
@@ -52,7 +59,7 @@ impl Container {
 
     /// A container that only sleeps.
     pub fn sleeper(name: &str) -> Self {
-        Self { exec: "/bin/busybox sleep 2147483647".into(), ..Self::httpd(name, 0) }
+        Self { exec: stoppable("/bin/busybox sleep 2147483647"), ..Self::httpd(name, 0) }
     }
 }
 
@@ -64,6 +71,9 @@ pub struct TestConfig {
     /// Written to files/www/index.html: each config's page says which one it is.
     pub page: String,
     pub timeout_seconds: u32,
+    /// `activation.settle_seconds`: how long required units must stay active. A
+    /// container that exits right after starting looks active to systemd at first.
+    pub settle_seconds: u32,
 }
 
 impl TestConfig {
@@ -78,9 +88,10 @@ impl TestConfig {
         let required: Vec<String> = self.containers.iter().map(|c| format!("{:?}", c.name)).collect();
         let _ = writeln!(
             t,
-            "[activation]\nrequired = [{}]\ntimeout_seconds = {}\n",
+            "[activation]\nrequired = [{}]\ntimeout_seconds = {}\nsettle_seconds = {}\n",
             required.join(", "),
-            self.timeout_seconds
+            self.timeout_seconds,
+            self.settle_seconds
         );
         t.push_str(
             "[containers.build.bb.Build]\nImageTag = \"localhost/cairn-busybox:latest\"\n\

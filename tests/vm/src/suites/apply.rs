@@ -1,7 +1,8 @@
 //! apply: the pipeline against the appliance's real systemd, Quadlet and Podman.
 //! First apply starts every container; a re-apply changing one container restarts only
 //! it; `Restart=` from `[Service]` works; a broken container rolls back to the old one;
-//! a removed container is stopped and its unit is gone; a reboot brings `current` back.
+//! changed bundle files rebuild the image and restart its containers; a removed
+//! container is stopped and its unit is gone; a reboot brings `current` back.
 //! Also measures the benchmark: a 10-container re-apply where one changes.
 
 use super::{BOOT_TIMEOUT, wait_health, wait_unit_done};
@@ -25,7 +26,7 @@ fn base_config(admin_key: String) -> TestConfig {
     }
     containers.push(Container::rootless_httpd("c09", 8209));
     containers.push(Container::rootless_httpd("c10", 8210));
-    TestConfig { admin_key, containers, page: "cairn apply suite\n".into(), timeout_seconds: 900 }
+    TestConfig { admin_key, containers, page: "cairn apply suite\n".into(), timeout_seconds: 900, settle_seconds: 10 }
 }
 
 /// Every container's unit state, by name.
@@ -175,8 +176,30 @@ pub fn apply(vm: &mut Vm, img: &Image, bin_dir: &Path, r: &mut Report) -> Result
         })(),
     );
 
-    // 5. A removed (rootless) container is stopped and its unit is gone.
-    let mut d = b.clone();
+    // 5. Only files/ changes: both builds (rootful, rootless) run again and systemd
+    //    restarts every container that requires them, which then serve the new page.
+    let before = states(vm, &b)?;
+    let mut e = b.clone();
+    e.page = "cairn apply suite, files changed\n".into();
+    r.check(
+        "changing only the bundle's files rebuilds the image; its containers restart and serve the new files",
+        (|| {
+            let job = applied_ok(vm, &client, &e.bundle(&work, "e")?)?;
+            let planned = device::event(&job, "plan", "succeeded").unwrap_or("");
+            ensure!(planned.contains("restart 2,"), "plan: {planned}");
+            let after = all_active(vm, &e)?;
+            let kept: Vec<&String> = after.keys().filter(|n| after[*n].main_pid == before[*n].main_pid).collect();
+            ensure!(kept.is_empty(), "not restarted with the new image: {kept:?}");
+            for url in ["http://127.0.0.1:8101/", "http://127.0.0.1:8209/"] {
+                let body = device::fetch_in_guest(vm, url)?;
+                ensure!(body == e.page, "{url} serves {body:?}");
+            }
+            Ok(())
+        })(),
+    );
+
+    // 6. A removed (rootless) container is stopped and its unit is gone.
+    let mut d = e.clone();
     d.containers.retain(|c| c.name != "c10");
     r.check(
         "removing c10 stops it and its unit is gone",
@@ -197,7 +220,7 @@ pub fn apply(vm: &mut Vm, img: &Image, bin_dir: &Path, r: &mut Report) -> Result
         })(),
     );
 
-    // 6. After a reboot, cairn-boot.service brings the current generation back.
+    // 7. After a reboot, cairn-boot.service brings the current generation back.
     let rebooted = r.check("reboots", vm.reboot(BOOT_TIMEOUT).map(|_| ()));
     if rebooted {
         r.check(

@@ -28,6 +28,7 @@ fn config(admin_key: &str, revision: u32) -> TestConfig {
         containers,
         page: format!("cairn power-cut revision {revision}\n"),
         timeout_seconds: 900,
+        settle_seconds: 0,
     }
 }
 
