@@ -26,6 +26,15 @@ impl Failed {
     fn before_promotion(message: String) -> Self {
         Self { message, rollback: Rollback::NotNeeded }
     }
+
+    /// A failure after `current` moved, and how rolling back went: when it failed, the
+    /// job's error says why after the original failure.
+    fn after_promotion(message: String, rolled: Result<Rollback, String>) -> Self {
+        match rolled {
+            Ok(rollback) => Self { message, rollback },
+            Err(why) => Self { message: format!("{message}; rollback failed: {why}"), rollback: Rollback::Failed },
+        }
+    }
 }
 
 pub(super) fn run_apply(runner: &JobRunner, id: &JobId, lock: StateLock, input: Prepared) {
@@ -226,8 +235,8 @@ fn activate_and_commit(
                 Ok(summary) => runner.emit(id, name, StepStatus::Succeeded, summary),
                 Err(failure) => {
                     runner.emit(id, name, StepStatus::Failed, failure.to_string());
-                    let rollback = roll_back(runner, id, transition, &request, old_manifest.as_ref());
-                    return Err(Failed { message: format!("{name}: {}", failure.message), rollback });
+                    let rolled = roll_back(runner, id, transition, &request, old_manifest.as_ref());
+                    return Err(Failed::after_promotion(format!("{name}: {}", failure.message), rolled));
                 }
             }
         }
@@ -250,23 +259,24 @@ fn activate_and_commit(
     })
     .map_err(|message| {
         // A commit that failed before its journal said `committed` is undone by recovery.
-        let rollback = if store.committed_ids().0 == Some(transition.target()) {
-            Rollback::NotNeeded
+        if store.committed_ids().0 == Some(transition.target()) {
+            Failed { message, rollback: Rollback::NotNeeded }
         } else {
-            roll_back(runner, id, transition, &request, old_manifest.as_ref())
-        };
-        Failed { message, rollback }
+            Failed::after_promotion(message, roll_back(runner, id, transition, &request, old_manifest.as_ref()))
+        }
     })
 }
 
-/// Flips `current` back and re-activates what was running before.
+/// Flips `current` back and re-activates what was running before: `Completed`, or
+/// `Discarded` for a failed first apply once the units it started are stopped again;
+/// `Err` says what could not be done.
 fn roll_back(
     runner: &JobRunner,
     id: &JobId,
     transition: &Transition,
     failed: &Request,
     old_manifest: Option<&Manifest>,
-) -> Rollback {
+) -> Result<Rollback, String> {
     let store = runner.store();
     runner.emit(id, "rollback", StepStatus::Started, "");
     if let Err(e) = store.undo(transition, "rolled_back") {
@@ -277,7 +287,7 @@ fn roll_back(
             &format!("rolling back from generation {} failed: {e}", transition.target()),
             &[("CAIRN_GENERATION", transition.target().to_string()), ("CAIRN_JOB", id.to_string())],
         );
-        return Rollback::Failed;
+        return Err(format!("flipping back: {e}"));
     }
     journald::record(
         journald::ROLLED_BACK,
@@ -294,7 +304,7 @@ fn roll_back(
     };
     if let Some(reason) = runner.inner.activator.skipped() {
         runner.emit(id, "rollback", StepStatus::Succeeded, format!("{restored} ({reason})"));
-        return outcome;
+        return Ok(outcome);
     }
     // The restored generation's own config decides which of its units may fail.
     let config = transition
@@ -314,16 +324,19 @@ fn roll_back(
     match runner.inner.handle.block_on(runner.inner.activator.activate(&back, &progress)) {
         Ok(summary) => {
             runner.emit(id, "rollback", StepStatus::Succeeded, format!("{restored}; {summary}"));
-            outcome
+            Ok(outcome)
         }
         Err(failure) => {
-            runner.emit(
-                id,
-                "rollback",
-                StepStatus::Failed,
-                format!("{restored}, but re-activating it failed: {failure}"),
+            // For a discarded first apply, "re-activating" nothing means stopping what it started.
+            let what = if outcome == Rollback::Discarded { "stopping its units" } else { "re-activating it" };
+            runner.emit(id, "rollback", StepStatus::Failed, format!("{restored}, but {what} failed: {failure}"));
+            journald::record(
+                journald::ROLLBACK_FAILED,
+                2,
+                &format!("rolling back from generation {} failed: {what}: {}", transition.target(), failure.message),
+                &[("CAIRN_GENERATION", transition.target().to_string()), ("CAIRN_JOB", id.to_string())],
             );
-            Rollback::Failed
+            Err(format!("{restored}, but {what} failed: {}", failure.message))
         }
     }
 }
