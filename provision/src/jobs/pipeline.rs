@@ -1,13 +1,13 @@
 //! The steps of a job, in order, each reported as events: render → plan → promote →
 //! activate → health → commit for an apply; plan → promote → activate → health → commit
 //! to re-activate a kept generation. Any failure after `current` moved flips it back and
-//! re-activates the previous generation. Runs on a blocking thread; async activation is
-//! driven with the runtime handle.
+//! re-activates the previous generation. Runs on a blocking thread (see `task.rs`, which
+//! ends the job however this returns or dies); async activation is driven with the
+//! runtime handle.
 
 use cairn_config::Config;
 
 use super::journald;
-use super::lock::StateLock;
 use super::prepare::Prepared;
 use super::types::{JobId, Rollback, StepStatus};
 use super::{Command, JobRunner};
@@ -37,17 +37,20 @@ impl Failed {
     }
 }
 
-pub(super) fn run_apply(runner: &JobRunner, id: &JobId, lock: StateLock, input: Prepared) {
+/// How a job ended: `Err((error, rollback))` for a failure.
+pub(super) type Outcome = Result<(), (String, Rollback)>;
+
+pub(super) fn run_apply(runner: &JobRunner, id: &JobId, input: Prepared) -> Outcome {
     runner.change(id, Command::Start, |_| {});
     let result = recover_first(runner, id).and_then(|()| apply(runner, id, input));
-    finish(runner, id, lock, result);
+    result.map_err(|f| (f.message, f.rollback))
 }
 
-pub(super) fn run_activate(runner: &JobRunner, id: &JobId, lock: StateLock, generation: u64) {
+pub(super) fn run_activate(runner: &JobRunner, id: &JobId, generation: u64) -> Outcome {
     runner.change(id, Command::Start, |_| {});
     runner.set_generation(id, generation);
     let result = recover_first(runner, id).and_then(|()| activate_kept(runner, id, generation));
-    finish(runner, id, lock, result);
+    result.map_err(|f| (f.message, f.rollback))
 }
 
 /// With the lock held, the store must be in a committed state before anything moves
@@ -60,13 +63,6 @@ fn recover_first(runner: &JobRunner, id: &JobId) -> Result<(), Failed> {
             Ok(())
         }
         Err(e) => Err(Failed::before_promotion(format!("recovering the state directory: {e}"))),
-    }
-}
-
-fn finish(runner: &JobRunner, id: &JobId, lock: StateLock, result: Result<(), Failed>) {
-    match result {
-        Ok(()) => runner.finish(id, lock, Ok(()), Rollback::NotNeeded),
-        Err(f) => runner.finish(id, lock, Err(f.message), f.rollback),
     }
 }
 
