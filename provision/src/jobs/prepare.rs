@@ -35,7 +35,9 @@ pub(crate) fn prepare(submission: &Submission) -> Result<Prepared, SubmitError> 
     let validated = cairn_config::validate(&config_toml);
     let warnings = validated.warnings().cloned().collect();
     match validated.config {
-        Some(config) => Ok(Prepared { config_toml, bundle, config, payload: payload.0, warnings, source: submission.source }),
+        Some(config) => {
+            Ok(Prepared { config_toml, bundle, config, payload: payload.0, warnings, source: submission.source })
+        }
         None => Err(SubmitError::Invalid { diagnostics: validated.diagnostics }),
     }
 }

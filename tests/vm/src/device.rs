@@ -46,10 +46,8 @@ pub struct UnitState {
 }
 
 pub fn unit(vm: &Vm, manager: Manager, service: &str) -> Result<UnitState> {
-    let text = vm.ssh(&format!(
-        "{} show -p LoadState -p ActiveState -p MainPID -p NRestarts {service}",
-        manager.systemctl()
-    ))?;
+    let text =
+        vm.ssh(&format!("{} show -p LoadState -p ActiveState -p MainPID -p NRestarts {service}", manager.systemctl()))?;
     let field = |key: &str| {
         text.lines().find_map(|l| l.strip_prefix(&format!("{key}="))).map(str::to_owned).unwrap_or_default()
     };

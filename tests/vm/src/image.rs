@@ -117,7 +117,7 @@ fn prune(just_built: &str) {
         })
         .map(|e| (e.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH), e.path()))
         .collect();
-    images.sort_by(|a, b| b.0.cmp(&a.0));
+    images.sort_by_key(|b| std::cmp::Reverse(b.0));
     for (_, dir) in images.into_iter().skip(KEEP_IMAGES - 1) {
         let _ = std::fs::remove_dir_all(&dir);
         let _ = std::fs::remove_file(dir.with_extension("log"));

@@ -70,9 +70,10 @@ fn after_reboot(vm: &Vm, before: Option<u64>, configs: &[TestConfig; 2]) -> Resu
     // The current generation's page is the one its containers were built with and serve.
     let page = vm.ssh("cat /data/cairn/current/files/www/index.html")?;
     ensure!(configs.iter().any(|c| c.page == page), "current's page is neither config's: {page:?}");
-    for (manager, service, url) in
-        [(Manager::System, "p1.service", "http://127.0.0.1:8101/"), (Manager::Appsvc, "p2.service", "http://127.0.0.1:8209/")]
-    {
+    for (manager, service, url) in [
+        (Manager::System, "p1.service", "http://127.0.0.1:8101/"),
+        (Manager::Appsvc, "p2.service", "http://127.0.0.1:8209/"),
+    ] {
         let state = device::unit(vm, manager, service)?;
         ensure!(state.active == "active", "{service} is {}", state.active);
         let served = device::fetch_in_guest(vm, url)?;
