@@ -53,6 +53,14 @@ pub(super) async fn execute(
         user.reload(deadline).await.map_err(|e| Failure::new(format!("daemon-reload ({ROOTLESS_USER}): {e}")))?;
     }
     progress("daemon-reload done".into());
+    // A removed unit that ended `failed` (say, killed at its stop timeout) would stay
+    // listed by `systemctl --failed` forever; it is gone from the config, so forget it.
+    for unit in &plan.stop {
+        let manager = managers.of(unit.mode).map_err(Failure::new)?;
+        if let Err(e) = manager.reset_failed(&unit.service, deadline).await {
+            progress(format!("{e} (left as is)"));
+        }
+    }
     let rendered = request.state_dir.join("current/rendered");
     for setting in &plan.host {
         if !setting.present_in(&request.manifest.files) {
@@ -67,18 +75,36 @@ pub(super) async fn execute(
         };
         progress(format!("{setting}: {done}"));
     }
+    // Restarts and starts are queued together and awaited together: systemd orders
+    // them by their dependencies (a container after the build it requires), and
+    // independent units come up in parallel instead of one after another.
+    let jobs = [(Verb::Restart, &plan.restart), (Verb::Start, &plan.start)]
+        .into_iter()
+        .flat_map(|(verb, units)| units.iter().map(move |unit| (verb, unit)))
+        .map(|(verb, unit)| async move {
+            let result = match managers.of(unit.mode) {
+                Ok(manager) => manager.run(verb, &unit.service, deadline).await,
+                Err(e) => Err(e),
+            };
+            (verb, unit, result)
+        });
     let mut degraded = Vec::new();
-    for (verb, units) in [(Verb::Restart, &plan.restart), (Verb::Start, &plan.start)] {
-        for unit in units {
-            match managers.of(unit.mode).map_err(Failure::new)?.run(verb, &unit.service, deadline).await {
-                Ok(()) => progress(format!("{}ed {unit}", verb.as_str())),
-                Err(e) if may_fail(unit) => {
-                    progress(format!("{e} (tolerated: {unit} may fail)"));
-                    degraded.push(unit.to_string());
-                }
-                Err(e) => return Err(unit_failure(journal, unit, e).await),
+    let mut first_failure = None;
+    for (verb, unit, result) in futures_util::future::join_all(jobs).await {
+        match result {
+            Ok(()) => progress(format!("{}ed {unit}", verb.as_str())),
+            Err(e) if may_fail(unit) => {
+                progress(format!("{e} (tolerated: {unit} may fail)"));
+                degraded.push(unit.to_string());
+            }
+            Err(e) => {
+                progress(e.clone());
+                first_failure.get_or_insert((unit, e));
             }
         }
+    }
+    if let Some((unit, e)) = first_failure {
+        return Err(unit_failure(journal, unit, e).await);
     }
     let degraded = if degraded.is_empty() { String::new() } else { format!("; degraded: {}", degraded.join(", ")) };
     Ok(format!(

@@ -208,6 +208,19 @@ impl FakeManager {
         self.systemd.answer("RestartUnit").await;
         self.job("restart", name, emitter).await
     }
+    async fn reset_failed_unit(&self, name: String) -> Result<(), SystemdError> {
+        self.systemd.answer("ResetFailedUnit").await;
+        self.systemd.log(format!("{} reset-failed {name}", self.label));
+        let mut state = self.systemd.state();
+        match state.units.get(&name).cloned() {
+            Some(now) if now == "failed" => {
+                state.units.insert(name, "inactive".to_owned());
+                Ok(())
+            }
+            Some(_) => Ok(()),
+            None => Err(SystemdError::NoSuchUnit(format!("Unit {name} not loaded."))),
+        }
+    }
     async fn get_unit(&self, name: String) -> Result<OwnedObjectPath, SystemdError> {
         self.systemd.answer("GetUnit").await;
         if self.systemd.state().units.contains_key(&name) {

@@ -143,6 +143,16 @@ impl Manager {
         }
     }
 
+    /// Clears a unit's `failed` state; a unit the manager no longer has is already clear.
+    pub(crate) async fn reset_failed(&self, unit: &str, deadline: Instant) -> Result<(), String> {
+        let what = format!("reset-failed {unit}");
+        match self.bounded(&what, deadline, self.proxy.reset_failed_unit(unit)).await? {
+            Ok(()) => Ok(()),
+            Err(e) if no_such_unit(&e) => Ok(()),
+            Err(e) => Err(format!("{what}: {e}")),
+        }
+    }
+
     /// The unit's ActiveState; `inactive` when it is not loaded at all.
     pub(crate) async fn active_state(&self, unit: &str, deadline: Instant) -> Result<String, String> {
         let what = format!("{unit} ActiveState");

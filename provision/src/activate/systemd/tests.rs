@@ -175,7 +175,7 @@ impl Scene {
 }
 
 #[tokio::test]
-async fn the_executor_follows_the_plan_in_order_and_never_touches_unchanged_units() {
+async fn the_executor_follows_the_plan_in_its_phases_and_never_touches_unchanged_units() {
     let systemd = FakeSystemd::default();
     for name in ["old.service", "edited.service", "new.service", "same.service"] {
         systemd.load(name, "active");
@@ -195,17 +195,22 @@ async fn the_executor_follows_the_plan_in_order_and_never_touches_unchanged_unit
     systemd.take_log();
     let host = FakeHost(systemd.clone());
     let summary = execute(&managers, &host, &quiet_journal(), &scene.dirs(), None, &request, &|_| {}).await.unwrap();
+    let log = systemd.take_log();
+    // Stop, reload, forget the stopped unit's failure, host settings — in this order;
+    // then restarts and starts, queued together (their order is the managers' to pick).
     assert_eq!(
-        systemd.take_log(),
+        log[..5],
         [
             "system stop old.service",
             "system Reload",
             "appsvc Reload",
-            "host firewall",
-            "appsvc restart edited.service",
-            "system start new.service",
+            "system reset-failed old.service",
+            "host firewall"
         ]
     );
+    let mut jobs = log[5..].to_vec();
+    jobs.sort();
+    assert_eq!(jobs, ["appsvc restart edited.service", "system start new.service"]);
     assert!(summary.starts_with("stopped 1, restarted 1, started 1, left 1 untouched"), "{summary}");
     assert!(scene.dirs().rootful_quadlet.join("new.container").is_file(), "unit files are exposed before the reload");
 }
@@ -228,15 +233,17 @@ async fn run_plan(failing: &[&str], plan: Plan) -> (Result<String, Failure>, Vec
 }
 
 #[tokio::test]
-async fn a_required_unit_that_fails_to_start_stops_the_plan() {
+async fn a_required_unit_that_fails_to_start_fails_the_activation() {
     let plan = Plan {
-        start: vec![unit(UnitMode::Rootful, "web.service"), unit(UnitMode::Rootful, "later.service")],
+        start: vec![unit(UnitMode::Rootful, "web.service"), unit(UnitMode::Rootful, "other.service")],
         ..Plan::default()
     };
-    let (result, log) = run_plan(&["web.service"], plan).await;
+    let (result, mut log) = run_plan(&["web.service"], plan).await;
     let failure = result.unwrap_err();
     assert_eq!(failure.message, "start web.service: job failed");
-    assert_eq!(log, ["system Reload", "system start web.service"]);
+    // Both were queued at once; the rollback stops whatever did start.
+    log.sort();
+    assert_eq!(log, ["system Reload", "system start other.service", "system start web.service"]);
 }
 
 #[tokio::test]
