@@ -157,6 +157,14 @@ pub fn wall_ms(job: &Value) -> u64 {
     job["events"].as_array().and_then(|e| e.last()).and_then(|e| e["elapsed_ms"].as_u64()).unwrap_or(0)
 }
 
+/// Milliseconds a step took (its `succeeded` event minus its `started` event).
+pub fn step_ms(job: &Value, step: &str) -> Option<u64> {
+    let at = |status: &str| {
+        job["events"].as_array()?.iter().find(|e| e["step"] == step && e["status"] == status)?["elapsed_ms"].as_u64()
+    };
+    Some(at("succeeded")?.saturating_sub(at("started")?))
+}
+
 /// The store as `provision generations --verify` sees it in the guest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Store {

@@ -134,10 +134,15 @@ pub fn apply(vm: &mut Vm, img: &Image, bin_dir: &Path, r: &mut Report) -> Result
             let summary = device::event(&job, "activate", "succeeded").unwrap_or("");
             let restarted = count_after(summary, "restarted").unwrap_or(u64::MAX);
             ensure!(restarted == 1, "activate: {summary}");
+            let secs = |ms: Option<u64>| ms.map_or("?".to_owned(), |ms| format!("{:.2} s", ms as f64 / 1000.0));
             println!(
-                "benchmark: 10-container re-apply, one changed: {:.2} s from job start to succeeded; \
-                 units restarted: {restarted} (AtomixOS restarts all 10); activate: {summary}",
-                device::wall_ms(&job) as f64 / 1000.0
+                "benchmark: 10-container re-apply, one changed: {} from job start to succeeded \
+                 (activate step {}, health step {} incl. settle_seconds = {}); units restarted: {restarted} \
+                 (AtomixOS restarts all 10); activate: {summary}",
+                secs(Some(device::wall_ms(&job))),
+                secs(device::step_ms(&job, "activate")),
+                secs(device::step_ms(&job, "health")),
+                b.settle_seconds
             );
             Ok(())
         })(),
