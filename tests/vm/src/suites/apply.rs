@@ -2,7 +2,8 @@
 //! First apply starts every container; a re-apply changing one container restarts only
 //! it; `Restart=` from `[Service]` works; a broken container rolls back to the old one;
 //! changed bundle files rebuild the image and restart its containers; a removed
-//! container is stopped and its unit is gone; a reboot brings `current` back.
+//! container is stopped and its unit is gone; a rollback to a kept generation restores
+//! it; a reboot brings `current` back.
 //! Also measures the benchmark: a 10-container re-apply where one changes.
 
 use super::{BOOT_TIMEOUT, wait_health, wait_unit_done};
@@ -11,7 +12,7 @@ use crate::fixture::{Container, TestConfig, public_key};
 use crate::image::Image;
 use crate::qemu::Vm;
 use crate::report::Report;
-use anyhow::{Result, bail, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -172,6 +173,14 @@ pub fn apply(vm: &mut Vm, img: &Image, bin_dir: &Path, r: &mut Report) -> Result
             let job = device::job(vm, &applied.job_id)?;
             ensure!(!applied.succeeded && job["state"] == "failed", "the broken apply did not fail: {job:#}");
             ensure!(job["rollback"] == "completed", "rollback {} (job {job:#})", job["rollback"]);
+            // The failed step carries the unit's last journal lines as evidence.
+            let evidence = device::event(&job, "health", "failed")
+                .or_else(|| device::event(&job, "activate", "failed"))
+                .unwrap_or("");
+            ensure!(
+                evidence.contains("c06.service") && evidence.lines().skip(1).any(|l| l.contains("c06")),
+                "the failed step has no journal lines of c06: {evidence:?}"
+            );
             let store = device::store(vm)?;
             ensure!(store.current == current_b && store.verified, "after rollback: {store:?}, expected {current_b:?}");
             all_active(vm, &b)?;
@@ -225,16 +234,36 @@ pub fn apply(vm: &mut Vm, img: &Image, bin_dir: &Path, r: &mut Report) -> Result
         })(),
     );
 
-    // 7. After a reboot, cairn-boot.service brings the current generation back.
+    // 7. Rolling back to a kept generation (the CLI on the device; the API's
+    //    POST /api/generations/{id}/activate runs the same job) brings back its
+    //    containers and its files.
+    let rolled_back = r.check(
+        "provision rollback to the second generation restores c10 and that generation's files",
+        (|| {
+            let target = current_b.context("no generation to roll back to")?;
+            vm.ssh(&format!("provision rollback --state-dir /data/cairn {target}"))?;
+            let store = device::store(vm)?;
+            ensure!(store.current == Some(target) && store.verified, "after rollback: {store:?}");
+            all_active(vm, &b)?;
+            for url in ["http://127.0.0.1:8101/", "http://127.0.0.1:8210/"] {
+                let body = device::fetch_in_guest(vm, url)?;
+                ensure!(body == b.page, "{url} serves {body:?}");
+            }
+            Ok(())
+        })(),
+    );
+    let current = if rolled_back { &b } else { &d };
+
+    // 8. After a reboot, cairn-boot.service brings the current generation back.
     let rebooted = r.check("reboots", vm.reboot(BOOT_TIMEOUT).map(|_| ()));
     if rebooted {
         r.check(
             "after reboot the current generation's containers run again",
             (|| {
                 wait_unit_done(vm, "cairn-boot.service", Duration::from_secs(600))?;
-                all_active(vm, &d)?;
+                all_active(vm, current)?;
                 let body = device::fetch_in_guest(vm, "http://127.0.0.1:8209/")?;
-                ensure!(body == d.page, "body {body:?}");
+                ensure!(body == current.page, "body {body:?}");
                 Ok(())
             })(),
         );
