@@ -65,7 +65,7 @@
         };
       };
 
-      # NixOS VM tests mirroring tests/vm suites. They need Nix with KVM; see docs/nix.md.
+      # NixOS VM tests mirroring tests/vm suites. They need Nix with KVM; see docs/src/nix.md.
       checks = forAllSystems (
         system: pkgs:
           let
@@ -85,6 +85,7 @@
           lib.optionalAttrs (system == "x86_64-linux") {
             smoke = runTest ./nix/tests/smoke.nix;
             apply = runTest ./nix/tests/apply.nix;
+            power-cut = runTest ./nix/tests/power-cut.nix;
             ota = runTest ./nix/tests/ota.nix;
             kiosk = runTest ./nix/tests/kiosk.nix;
           }

@@ -22,17 +22,38 @@ for u in "$units"/*.service "$units"/*.socket; do
     install -m 0644 "$u" "$root/usr/lib/systemd/system/$(basename "$u")"
 done
 install -m 0644 "$units/cairn.tmpfiles" "$root/usr/lib/tmpfiles.d/cairn.conf"
-chroot "$root" systemctl enable provision.socket cairn-recover.service cairn-mark-good.service \
-    systemd-networkd.service ssh.service >&2
-# dnsmasq is a runtime dependency for provisioned networks, not a boot service.
+chroot "$root" systemctl enable provision.socket cairn-recover.service cairn-boot.service \
+    cairn-mark-good.service systemd-networkd.service ssh.service >&2
+# dnsmasq and chronyd run the provisioned configs only: provision links them under
+# /run/cairn and restarts the daemons (cairn-boot.service does it again after a boot).
 chroot "$root" systemctl disable dnsmasq.service >&2 || true
+for unit in dnsmasq chrony; do
+    install -d "$root/usr/lib/systemd/system/$unit.service.d"
+    install -m 0644 "$here/rootfs/$unit-cairn.conf" "$root/usr/lib/systemd/system/$unit.service.d/cairn.conf"
+done
+
+# appsvc runs the rootless containers under its own user manager, started at boot
+# (lingering) with its home and container storage on /data. The uid is fixed and
+# below the range useradd gives managed users; its subordinate ids follow the
+# conventional first range.
+log "adding the rootless container account appsvc"
+chroot "$root" groupadd --gid 900 appsvc
+chroot "$root" useradd --uid 900 --gid appsvc --home-dir /data/appsvc --no-create-home \
+    --shell /usr/sbin/nologin --comment "Cairn rootless containers" appsvc
+echo "appsvc:100000:65536" > "$root/etc/subuid"
+echo "appsvc:100000:65536" > "$root/etc/subgid"
+install -d "$root/var/lib/systemd/linger"
+: > "$root/var/lib/systemd/linger/appsvc"
+install -m 0644 "$here/rootfs/storage.conf" "$root/etc/containers/storage.conf"
+install -m 0644 "$here/rootfs/session-local.conf" "$root/etc/dbus-1/session-local.conf"
 # Debian's "record successful boot" would edit grubenv too; only GRUB and RAUC may.
 chroot "$root" systemctl mask grub-common.service grub-initrd-fallback.service >&2
 
 install -m 0644 "$here/rootfs/cairn-image.tmpfiles" "$root/usr/lib/tmpfiles.d/cairn-image.conf"
 install -m 0644 "$here/rootfs/fstab" "$root/etc/fstab"
 install -d "$root/data" "$root/etc/systemd/network"
-install -m 0644 "$here/rootfs/20-wired.network" "$root/etc/systemd/network/20-wired.network"
+install -m 0644 "$here/rootfs/20-wan.network" "$root/etc/systemd/network/20-wan.network"
+install -m 0644 "$here/rootfs/20-lan.network" "$root/etc/systemd/network/20-lan.network"
 echo cairn > "$root/etc/hostname"
 : > "$root/etc/machine-id"
 

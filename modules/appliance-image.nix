@@ -3,7 +3,9 @@
 #   system.build.cairnImage      a GPT disk: bios_grub/ESP, boot (grub + grubenv), root-a, root-b, data
 #   system.build.cairnRaucBundle the RAUC bundle directory (manifest + slot image) and a sign script
 # The grub.cfg is the Debian appliance's boot-counting script (image/make-grub-cfg.sh),
-# so both images select slots the same way.
+# so both images select slots the same way. Its `linux` line is replaced by each slot's
+# slot.cfg, whose command line is boot.kernelParams: modules/appliance.nix puts the
+# script's net.ifnames=0 there.
 { config
 , lib
 , pkgs

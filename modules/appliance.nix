@@ -161,8 +161,29 @@ in
     systemd.packages = [ pkgs.rauc ];
     systemd.services.rauc.wantedBy = [ "multi-user.target" ];
     services.dbus.packages = [ pkgs.rauc ];
-    # Mark the booted slot good once the system is up (unit from provision/units/).
+    # Mark the booted slot good once the system is up (unit from provision/units/). The
+    # unit names Debian's /usr/bin/rauc; NixOS has rauc in the store only.
     systemd.services.cairn-mark-good.wantedBy = [ "multi-user.target" ];
+    systemd.services.cairn-mark-good.serviceConfig.ExecStart = [
+      ""
+      "${pkgs.rauc}/bin/rauc status mark-good"
+    ];
+
+    # State that must outlive a reboot lives on /data (root is a tmpfs): RAUC's slot
+    # status, rootful container storage, appsvc's home. The Debian appliance's rules,
+    # installed as they are.
+    systemd.tmpfiles.packages = [
+      (pkgs.runCommand "cairn-image-tmpfiles" { } ''
+        install -Dm644 ${../image/rootfs/cairn-image.tmpfiles} $out/lib/tmpfiles.d/cairn-image.conf
+      '')
+    ];
+    # Rootful images and containers on /data (image/rootfs/storage.conf): overlayfs on
+    # a RAM root would lose them at every boot. Rootless storage is under appsvc's home.
+    virtualisation.containers.storage.settings.storage = {
+      driver = "overlay";
+      runroot = "/run/containers/storage";
+      graphroot = "/data/containers/storage";
+    };
 
     # No default credentials: no passwords at all, key-only SSH, no root login.
     users.mutableUsers = false;
@@ -182,9 +203,26 @@ in
       "net.ipv4.conf.all.forwarding" = 0;
       "net.ipv6.conf.all.forwarding" = 0;
     };
-    networking.useNetworkd = true;
+    # provision owns the firewall: it loads the config's `table inet cairn` (input and
+    # forward policy drop) at every apply and boot. NixOS's own firewall would be a
+    # second table dropping what the config opens on the LAN (DHCP, DNS, NTP), which the
+    # Debian appliance does not have; until the first apply both are open, as there.
+    networking.firewall.enable = false;
     networking.nftables.enable = true;
-    services.chrony.enable = true;
+
+    # Ports as on the Debian appliance: eth0 is the WAN (DHCP), eth1 the LAN with the
+    # default gateway address of CONFIG.md, up without a carrier, so a new device is
+    # reachable at http://172.20.30.1:8080/ for its first apply. net.ifnames=0 goes onto
+    # the kernel command line through boot.kernelParams (each slot's slot.cfg); the
+    # shared image/make-grub-cfg.sh carries it for the Debian image. Provisioned
+    # settings (/run/systemd/network/10-eth*.network) sort first and win. The .network
+    # files are the Debian image's, installed as they are.
+    networking.usePredictableInterfaceNames = false;
+    boot.kernelParams = [ "net.ifnames=0" ];
+    networking.useNetworkd = true;
+    networking.useDHCP = false;
+    environment.etc."systemd/network/20-wan.network".source = ../image/rootfs/20-wan.network;
+    environment.etc."systemd/network/20-lan.network".source = ../image/rootfs/20-lan.network;
 
     system.stateVersion = "25.05";
   };

@@ -84,7 +84,7 @@ pub fn json_schema() -> Value {
     let check = object(
         json!({
             "name": { "type": "string", "pattern": NAME_PATTERN },
-            "http": string("http(s) URL that must answer with expect_status."),
+            "http": string("http:// URL that must answer with expect_status (https:// is refused; use tcp or exec)."),
             "expect_status": int(100, 599, Some(200), "Expected HTTP status."),
             "tcp": string("host:port that must accept a connection."),
             "exec": { "type": "array", "minItems": 1, "items": { "type": "string" }, "description": "Command and arguments, run without a shell; exit 0 passes." },

@@ -1,5 +1,6 @@
 //! Reading what an operator hands us: a config.toml or a bundle, from a path.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -7,14 +8,15 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use cairn_config::bundle::{self, BundleFormat};
 
+use crate::plan::PayloadHashes;
+
 /// A config as submitted, with where it came from.
 #[derive(Debug)]
 pub(crate) struct Input {
     pub(crate) origin: String,
     pub(crate) config_toml: Vec<u8>,
-    /// The bundle's files/ entries (paths relative to files/), empty for plain TOML.
-    #[allow(dead_code)]
-    pub(crate) files: Vec<bundle::BundleFile>,
+    /// The bundle's files/ hashes (paths relative to files/), empty for plain TOML.
+    pub(crate) payload: BTreeMap<String, String>,
 }
 
 /// Reads a config.toml or bundle, detected by its first bytes. Errors mean the input
@@ -29,15 +31,16 @@ pub(crate) fn read(path: &Path) -> Result<Input> {
         .with_context(|| format!("reading {origin}"))?;
     match BundleFormat::detect(&head) {
         Some(format) => {
-            let bundle =
-                bundle::read_bundle(format, head.as_slice()).with_context(|| format!("reading bundle {origin}"))?;
-            Ok(Input { origin: format!("{origin}:config.toml"), config_toml: bundle.config_toml, files: bundle.files })
+            let mut payload = PayloadHashes::default();
+            let bundle = bundle::read_bundle_into(format, head.as_slice(), &mut payload)
+                .with_context(|| format!("reading bundle {origin}"))?;
+            Ok(Input { origin: format!("{origin}:config.toml"), config_toml: bundle.config_toml, payload: payload.0 })
         }
         None => {
             if head.len() > cairn_config::MAX_CONFIG_BYTES {
                 anyhow::bail!("{origin} is larger than {} bytes and is not a bundle", cairn_config::MAX_CONFIG_BYTES);
             }
-            Ok(Input { origin, config_toml: head, files: Vec::new() })
+            Ok(Input { origin, config_toml: head, payload: BTreeMap::new() })
         }
     }
 }

@@ -71,6 +71,12 @@ fn render_unit(
         if kind == main_kind {
             rewrite_main(unit, mode, all, &mut directives, &path)?;
         }
+        // A build runs once per start of its unit, not again for every container that
+        // requires it (Quadlet makes it a plain oneshot). A changed build is restarted
+        // by the plan, and systemd restarts the containers that require it.
+        if kind == SectionKind::Service && unit.kind == UnitKind::Build && !directives.contains_key("RemainAfterExit") {
+            directives.insert("RemainAfterExit".into(), vec![constant("yes")]);
+        }
         if kind == SectionKind::Install && unit.kind == UnitKind::Container && unit.section(kind).is_none() {
             directives.insert("WantedBy".into(), vec![constant(default_wanted_by(mode))]);
         }

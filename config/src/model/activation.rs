@@ -218,9 +218,19 @@ fn decode_probe(
     let key = node.path.to_string();
     if key.ends_with("http") {
         let url = node.string(d)?;
-        if let Err(m) = http_url(&url.value) {
-            d.error(&node.path, url.span, m);
-            return None;
+        match http_url(&url.value) {
+            Err(m) => {
+                d.error(&node.path, url.span, m);
+                return None;
+            }
+            // Probes speak plain HTTP/1.1: provision carries no TLS client for them.
+            Ok(parsed) if parsed.scheme() == "https" => {
+                d.error(&node.path, url.span, format!("{:?}: https:// probes are not supported", url.value)).hint(
+                    "check the port with `tcp = \"host:port\"`, or run a client with `exec = [\"curl\", \"-fsS\", …]`",
+                );
+                return None;
+            }
+            Ok(_) => {}
         }
         let expect_status = match table.get("expect_status") {
             Some(n) => n.integer_in(d, 100, 599)?.value as u16,

@@ -62,10 +62,7 @@ fn sync_one(source: &Path, target: &Path, owner: Option<(u32, u32)>, out: &mut E
         return Ok(());
     }
     if !target.exists() {
-        fs::create_dir_all(target)?;
-        if let Some((uid, gid)) = owner {
-            rustix::fs::chown(target, Some(rustix::fs::Uid::from_raw(uid)), Some(rustix::fs::Gid::from_raw(gid)))?;
-        }
+        create_owned(target, owner)?;
     }
     for entry in fs::read_dir(target)?.flatten() {
         let path = entry.path();
@@ -94,6 +91,24 @@ fn sync_one(source: &Path, target: &Path, owner: Option<(u32, u32)>, out: &mut E
         }
         std::os::unix::fs::symlink(&want, &link)?;
         out.linked.push(link);
+    }
+    Ok(())
+}
+
+/// Creates `dir` and its missing parents, each owned by `owner` when given: podman run
+/// as appsvc creates siblings of `containers/systemd` (its run root
+/// `/run/user/<uid>/containers`), so no directory it needs may be left to root.
+fn create_owned(dir: &Path, owner: Option<(u32, u32)>) -> io::Result<()> {
+    let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
+    for d in missing.into_iter().rev() {
+        match fs::create_dir(d) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+        if let Some((uid, gid)) = owner {
+            rustix::fs::chown(d, Some(rustix::fs::Uid::from_raw(uid)), Some(rustix::fs::Gid::from_raw(gid)))?;
+        }
     }
     Ok(())
 }
@@ -164,5 +179,32 @@ mod tests {
         write(&dirs.rootful_quadlet.join("db.container"), "operator's");
         assert!(sync(state.path(), &dirs, None).is_err());
         assert_eq!(fs::read_to_string(dirs.rootful_quadlet.join("db.container")).unwrap(), "operator's");
+    }
+
+    #[test]
+    fn every_directory_created_for_rootless_units_belongs_to_their_owner() {
+        let state = tempfile::tempdir().unwrap();
+        let run = tempfile::tempdir().unwrap();
+        let user_dir = run.path().join("user/900");
+        fs::create_dir_all(&user_dir).unwrap();
+        let dirs = RuntimeDirs {
+            rootful_quadlet: run.path().join("q"),
+            rootless_quadlet: Some(user_dir.join("containers/systemd")),
+            system_units: run.path().join("s"),
+        };
+        write(&state.path().join("generations/1/rendered/quadlet/rootless/web.container"), "web");
+        std::os::unix::fs::symlink("generations/1", state.path().join("current")).unwrap();
+        // An owner other than the test's own user shows the chown happened (tests run as
+        // root in CI; elsewhere the owner is the current user, and the check still holds).
+        let me = rustix::process::geteuid().as_raw();
+        let owner = if me == 0 { (900, 900) } else { (me, rustix::process::getegid().as_raw()) };
+        sync(state.path(), &dirs, Some(owner)).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        for dir in [user_dir.join("containers"), user_dir.join("containers/systemd")] {
+            let meta = fs::metadata(&dir).unwrap();
+            assert_eq!((meta.uid(), meta.gid()), owner, "{} is not owned by the rootless user", dir.display());
+        }
+        let parent = fs::metadata(&user_dir).unwrap();
+        assert_eq!(parent.uid(), me, "an existing parent is left as it was");
     }
 }

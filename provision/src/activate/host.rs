@@ -1,13 +1,13 @@
 //! Host settings outside Quadlet — accounts, networkd, nftables, dnsmasq, chrony — each
 //! applied only when its rendered input changed (the plan says which). Behind a trait so
 //! dev mode and tests never touch the host. Commands run with argv, never a shell.
+//! Accounts are `users/`: the device applies them to the root file system's account database.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use super::BoxFuture;
+use super::command::run;
 use crate::plan::HostSetting;
 
 /// Applies one host setting from a generation's rendered tree.
@@ -29,7 +29,7 @@ impl HostSettings for DeviceHost {
     fn apply<'a>(&'a self, setting: HostSetting, rendered: &'a Path) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async move {
             match setting {
-                HostSetting::Users => users(&rendered.join("users.json")).await,
+                HostSetting::Users => super::users::apply(Path::new("/"), &rendered.join("users.json")).await,
                 HostSetting::Network => {
                     let n = link_dir(&rendered.join("network/networkd"), Path::new(NETWORKD_RUNTIME))?;
                     run(&["networkctl", "reload"]).await?;
@@ -58,21 +58,6 @@ impl HostSettings for DeviceHost {
             }
         })
     }
-}
-
-/// Runs argv; an error carries the exit status and the last line of stderr.
-async fn run(argv: &[&str]) -> Result<(), String> {
-    let output = tokio::process::Command::new(argv[0])
-        .args(&argv[1..])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .map_err(|e| format!("running {}: {e}", argv[0]))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    Err(format!("{} {}: {}", argv.join(" "), output.status, stderr.lines().last().unwrap_or("").trim()))
 }
 
 fn link_file(source: &Path, name: &str) -> Result<PathBuf, String> {
@@ -104,49 +89,4 @@ fn replace_link(source: &Path, link: &Path) -> Result<(), String> {
     let _ = std::fs::remove_file(&tmp);
     std::os::unix::fs::symlink(source, &tmp).map_err(|e| format!("linking {}: {e}", link.display()))?;
     std::fs::rename(&tmp, link).map_err(|e| format!("linking {}: {e}", link.display()))
-}
-
-#[derive(Deserialize)]
-struct UsersFile {
-    users: Vec<UserEntry>,
-}
-
-#[derive(Deserialize)]
-struct UserEntry {
-    name: String,
-    admin: bool,
-    shell: Option<String>,
-    authorized_keys: Vec<String>,
-}
-
-/// Creates missing accounts, sets shells and admin group, writes authorized_keys.
-/// Accounts removed from the config are left in place (their keys are emptied).
-async fn users(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let file: UsersFile = serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    for user in &file.users {
-        let exists = tokio::process::Command::new("id")
-            .arg("-u")
-            .arg(&user.name)
-            .output()
-            .await
-            .is_ok_and(|o| o.status.success());
-        let shell = user.shell.clone().unwrap_or_else(|| "/bin/sh".into());
-        if !exists {
-            run(&["useradd", "--create-home", "--shell", &shell, &user.name]).await?;
-        } else {
-            run(&["usermod", "--shell", &shell, &user.name]).await?;
-        }
-        if user.admin {
-            run(&["usermod", "--append", "--groups", "sudo", &user.name]).await?;
-        }
-        let home = PathBuf::from("/home").join(&user.name);
-        let ssh = home.join(".ssh");
-        std::fs::create_dir_all(&ssh).map_err(|e| format!("creating {}: {e}", ssh.display()))?;
-        let keys = user.authorized_keys.iter().map(|k| format!("{k}\n")).collect::<String>();
-        crate::store::atomic::write_file(&ssh.join("authorized_keys"), keys.as_bytes(), 0o600)
-            .map_err(|e| format!("writing {}/authorized_keys: {e}", ssh.display()))?;
-        run(&["chown", "-R", &format!("{0}:{0}", user.name), &ssh.display().to_string()]).await?;
-    }
-    Ok(format!("{} accounts up to date", file.users.len()))
 }

@@ -82,7 +82,9 @@ impl Activate for NoActivator {
         Box::pin(async { Err(Failure::new("dev mode does not check health")) })
     }
 }
+pub(crate) mod command;
 pub mod expose;
 pub mod health;
 pub mod host;
 pub mod systemd;
+pub(crate) mod users;

@@ -34,7 +34,7 @@ pub(super) fn run(args: &Args) -> Result<()> {
     let context = RenderContext::for_state_dir(store.root());
     let rendered = renderer.render(&config, &context).map_err(anyhow::Error::msg).context("rendering")?;
     let restart: Vec<String> = config.activation.restart.iter().map(|n| format!("{}.service", n.value)).collect();
-    let plan = plan::diff(old.as_ref(), &rendered.manifest(), &restart);
+    let plan = plan::diff(old.as_ref(), &rendered.manifest(input.payload.clone(), &context.files_dir), &restart);
     match args.format {
         Format::Json => println!(
             "{}",

@@ -12,6 +12,7 @@ mod machine;
 mod pipeline;
 mod prepare;
 mod records;
+mod task;
 mod types;
 
 use std::collections::{HashMap, VecDeque};
@@ -33,6 +34,7 @@ use crate::render::{self, Render};
 use crate::store::{Recovery, Store};
 use lock::StateLock;
 use machine::{Command, transition};
+use task::JobTask;
 
 /// Runs apply and activate jobs against one state directory. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -108,8 +110,8 @@ impl JobRunner {
         };
         let snapshot = self.register(&id, JobKind::Apply, warnings);
         self.emit(&id, "validate", StepStatus::Succeeded, message);
-        let runner = self.clone();
-        self.inner.handle.spawn_blocking(move || pipeline::run_apply(&runner, &id, lock, prepared));
+        let task = JobTask::new(self.clone(), id, lock);
+        self.inner.handle.spawn_blocking(move || task.run(|runner, id| pipeline::run_apply(runner, id, prepared)));
         Ok(snapshot)
     }
 
@@ -120,8 +122,8 @@ impl JobRunner {
         }
         let (id, lock) = self.begin()?;
         let snapshot = self.register(&id, JobKind::Activate, Vec::new());
-        let runner = self.clone();
-        self.inner.handle.spawn_blocking(move || pipeline::run_activate(&runner, &id, lock, generation));
+        let task = JobTask::new(self.clone(), id, lock);
+        self.inner.handle.spawn_blocking(move || task.run(|runner, id| pipeline::run_activate(runner, id, generation)));
         Ok(snapshot)
     }
 

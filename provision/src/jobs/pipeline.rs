@@ -1,13 +1,13 @@
 //! The steps of a job, in order, each reported as events: render → plan → promote →
 //! activate → health → commit for an apply; plan → promote → activate → health → commit
 //! to re-activate a kept generation. Any failure after `current` moved flips it back and
-//! re-activates the previous generation. Runs on a blocking thread; async activation is
-//! driven with the runtime handle.
+//! re-activates the previous generation. Runs on a blocking thread (see `task.rs`, which
+//! ends the job however this returns or dies); async activation is driven with the
+//! runtime handle.
 
 use cairn_config::Config;
 
 use super::journald;
-use super::lock::StateLock;
 use super::prepare::Prepared;
 use super::types::{JobId, Rollback, StepStatus};
 use super::{Command, JobRunner};
@@ -26,19 +26,31 @@ impl Failed {
     fn before_promotion(message: String) -> Self {
         Self { message, rollback: Rollback::NotNeeded }
     }
+
+    /// A failure after `current` moved, and how rolling back went: when it failed, the
+    /// job's error says why after the original failure.
+    fn after_promotion(message: String, rolled: Result<Rollback, String>) -> Self {
+        match rolled {
+            Ok(rollback) => Self { message, rollback },
+            Err(why) => Self { message: format!("{message}; rollback failed: {why}"), rollback: Rollback::Failed },
+        }
+    }
 }
 
-pub(super) fn run_apply(runner: &JobRunner, id: &JobId, lock: StateLock, input: Prepared) {
+/// How a job ended: `Err((error, rollback))` for a failure.
+pub(super) type Outcome = Result<(), (String, Rollback)>;
+
+pub(super) fn run_apply(runner: &JobRunner, id: &JobId, input: Prepared) -> Outcome {
     runner.change(id, Command::Start, |_| {});
     let result = recover_first(runner, id).and_then(|()| apply(runner, id, input));
-    finish(runner, id, lock, result);
+    result.map_err(|f| (f.message, f.rollback))
 }
 
-pub(super) fn run_activate(runner: &JobRunner, id: &JobId, lock: StateLock, generation: u64) {
+pub(super) fn run_activate(runner: &JobRunner, id: &JobId, generation: u64) -> Outcome {
     runner.change(id, Command::Start, |_| {});
     runner.set_generation(id, generation);
     let result = recover_first(runner, id).and_then(|()| activate_kept(runner, id, generation));
-    finish(runner, id, lock, result);
+    result.map_err(|f| (f.message, f.rollback))
 }
 
 /// With the lock held, the store must be in a committed state before anything moves
@@ -51,13 +63,6 @@ fn recover_first(runner: &JobRunner, id: &JobId) -> Result<(), Failed> {
             Ok(())
         }
         Err(e) => Err(Failed::before_promotion(format!("recovering the state directory: {e}"))),
-    }
-}
-
-fn finish(runner: &JobRunner, id: &JobId, lock: StateLock, result: Result<(), Failed>) {
-    match result {
-        Ok(()) => runner.finish(id, lock, Ok(()), Rollback::NotNeeded),
-        Err(f) => runner.finish(id, lock, Err(f.message), f.rollback),
     }
 }
 
@@ -95,7 +100,7 @@ fn apply(runner: &JobRunner, id: &JobId, input: Prepared) -> Result<(), Failed> 
     let old = store.current_id();
     let old_manifest =
         old.map(|g| store.manifest(g)).transpose().map_err(|e| Failed::before_promotion(e.to_string()))?;
-    let candidate_manifest = rendered.manifest();
+    let candidate_manifest = rendered.manifest(input.payload.clone(), &context.files_dir);
     let plan = step(runner, id, "plan", || {
         let plan = plan::diff(old_manifest.as_ref(), &candidate_manifest, &restart_services(&input.config));
         report_plan(runner, id, &plan);
@@ -226,8 +231,8 @@ fn activate_and_commit(
                 Ok(summary) => runner.emit(id, name, StepStatus::Succeeded, summary),
                 Err(failure) => {
                     runner.emit(id, name, StepStatus::Failed, failure.to_string());
-                    let rollback = roll_back(runner, id, transition, &request, old_manifest.as_ref());
-                    return Err(Failed { message: format!("{name}: {}", failure.message), rollback });
+                    let rolled = roll_back(runner, id, transition, &request, old_manifest.as_ref());
+                    return Err(Failed::after_promotion(format!("{name}: {}", failure.message), rolled));
                 }
             }
         }
@@ -250,23 +255,24 @@ fn activate_and_commit(
     })
     .map_err(|message| {
         // A commit that failed before its journal said `committed` is undone by recovery.
-        let rollback = if store.committed_ids().0 == Some(transition.target()) {
-            Rollback::NotNeeded
+        if store.committed_ids().0 == Some(transition.target()) {
+            Failed { message, rollback: Rollback::NotNeeded }
         } else {
-            roll_back(runner, id, transition, &request, old_manifest.as_ref())
-        };
-        Failed { message, rollback }
+            Failed::after_promotion(message, roll_back(runner, id, transition, &request, old_manifest.as_ref()))
+        }
     })
 }
 
-/// Flips `current` back and re-activates what was running before.
+/// Flips `current` back and re-activates what was running before: `Completed`, or
+/// `Discarded` for a failed first apply once the units it started are stopped again;
+/// `Err` says what could not be done.
 fn roll_back(
     runner: &JobRunner,
     id: &JobId,
     transition: &Transition,
     failed: &Request,
     old_manifest: Option<&Manifest>,
-) -> Rollback {
+) -> Result<Rollback, String> {
     let store = runner.store();
     runner.emit(id, "rollback", StepStatus::Started, "");
     if let Err(e) = store.undo(transition, "rolled_back") {
@@ -277,7 +283,7 @@ fn roll_back(
             &format!("rolling back from generation {} failed: {e}", transition.target()),
             &[("CAIRN_GENERATION", transition.target().to_string()), ("CAIRN_JOB", id.to_string())],
         );
-        return Rollback::Failed;
+        return Err(format!("flipping back: {e}"));
     }
     journald::record(
         journald::ROLLED_BACK,
@@ -294,7 +300,7 @@ fn roll_back(
     };
     if let Some(reason) = runner.inner.activator.skipped() {
         runner.emit(id, "rollback", StepStatus::Succeeded, format!("{restored} ({reason})"));
-        return outcome;
+        return Ok(outcome);
     }
     // The restored generation's own config decides which of its units may fail.
     let config = transition
@@ -314,16 +320,19 @@ fn roll_back(
     match runner.inner.handle.block_on(runner.inner.activator.activate(&back, &progress)) {
         Ok(summary) => {
             runner.emit(id, "rollback", StepStatus::Succeeded, format!("{restored}; {summary}"));
-            outcome
+            Ok(outcome)
         }
         Err(failure) => {
-            runner.emit(
-                id,
-                "rollback",
-                StepStatus::Failed,
-                format!("{restored}, but re-activating it failed: {failure}"),
+            // For a discarded first apply, "re-activating" nothing means stopping what it started.
+            let what = if outcome == Rollback::Discarded { "stopping its units" } else { "re-activating it" };
+            runner.emit(id, "rollback", StepStatus::Failed, format!("{restored}, but {what} failed: {failure}"));
+            journald::record(
+                journald::ROLLBACK_FAILED,
+                2,
+                &format!("rolling back from generation {} failed: {what}: {}", transition.target(), failure.message),
+                &[("CAIRN_GENERATION", transition.target().to_string()), ("CAIRN_JOB", id.to_string())],
             );
-            Rollback::Failed
+            Err(format!("{restored}, but {what} failed: {}", failure.message))
         }
     }
 }

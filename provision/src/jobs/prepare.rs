@@ -3,6 +3,9 @@
 
 use cairn_config::bundle::{self, BundleError, BundleFormat};
 use cairn_config::{Config, Diagnostic};
+use std::collections::BTreeMap;
+
+use crate::plan::PayloadHashes;
 
 use super::types::{Source, Submission, SubmitError};
 
@@ -13,14 +16,17 @@ pub(crate) struct Prepared {
     /// The whole submission when it is a bundle (unpacked again into the generation).
     pub(crate) bundle: Option<(BundleFormat, Vec<u8>)>,
     pub(crate) config: Config,
+    /// The bundle's files/ hashes (empty for a plain config.toml).
+    pub(crate) payload: BTreeMap<String, String>,
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) source: Source,
 }
 
 pub(crate) fn prepare(submission: &Submission) -> Result<Prepared, SubmitError> {
+    let mut payload = PayloadHashes::default();
     let (config_toml, bundle) = match BundleFormat::detect(&submission.bytes) {
         Some(format) => {
-            let read = bundle::read_bundle(format, submission.bytes.as_slice())
+            let read = bundle::read_bundle_into(format, submission.bytes.as_slice(), &mut payload)
                 .map_err(|e| SubmitError::Bundle { too_large: too_large(&e), message: e.to_string() })?;
             (read.config_toml, Some((format, submission.bytes.clone())))
         }
@@ -29,7 +35,9 @@ pub(crate) fn prepare(submission: &Submission) -> Result<Prepared, SubmitError> 
     let validated = cairn_config::validate(&config_toml);
     let warnings = validated.warnings().cloned().collect();
     match validated.config {
-        Some(config) => Ok(Prepared { config_toml, bundle, config, warnings, source: submission.source }),
+        Some(config) => {
+            Ok(Prepared { config_toml, bundle, config, payload: payload.0, warnings, source: submission.source })
+        }
         None => Err(SubmitError::Invalid { diagnostics: validated.diagnostics }),
     }
 }

@@ -4,6 +4,7 @@
 
 mod host;
 mod manifest;
+mod payload;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 pub use host::HostSetting;
 pub use manifest::{Manifest, UnitEntry, UnitMode, sha256_hex};
+pub use payload::PayloadHashes;
 
 /// A unit as activation addresses it: the manager and the systemd unit name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
@@ -95,11 +97,21 @@ pub fn diff(old: Option<&Manifest>, new: &Manifest, always_restart: &[String]) -
     };
     let (before, after) = (index(old), index(new));
     let forced: BTreeSet<&str> = always_restart.iter().map(String::as_str).collect();
+    // Units that read the bundle's files/ run something new when those files changed.
+    let payload_users: BTreeSet<UnitRef> = if old.payload == new.payload {
+        BTreeSet::new()
+    } else {
+        new.units
+            .iter()
+            .filter(|u| u.uses_payload)
+            .map(|u| UnitRef { mode: u.mode, service: u.service.clone() })
+            .collect()
+    };
     let mut plan = Plan::default();
     for (unit, hash) in &before {
         if !after.contains_key(unit) {
             plan.stop.push(unit.clone());
-        } else if after[unit] != *hash || forced.contains(unit.service.as_str()) {
+        } else if after[unit] != *hash || forced.contains(unit.service.as_str()) || payload_users.contains(unit) {
             plan.restart.push(unit.clone());
         } else {
             plan.unchanged.push(unit.clone());
@@ -116,6 +128,7 @@ mod tests {
 
     fn unit(service: &str, mode: UnitMode, sha: &str) -> UnitEntry {
         UnitEntry {
+            uses_payload: false,
             kind: "container".into(),
             name: service.trim_end_matches(".service").into(),
             mode,
@@ -126,7 +139,11 @@ mod tests {
     }
 
     fn manifest(units: Vec<UnitEntry>, files: &[(&str, &str)]) -> Manifest {
-        Manifest { units, files: files.iter().map(|(p, h)| (p.to_string(), h.to_string())).collect() }
+        Manifest {
+            units,
+            files: files.iter().map(|(p, h)| (p.to_string(), h.to_string())).collect(),
+            payload: BTreeMap::new(),
+        }
     }
 
     fn r(service: &str, mode: UnitMode) -> UnitRef {
@@ -178,6 +195,25 @@ mod tests {
         let plan = diff(Some(&old), &new, &[]);
         assert_eq!(plan.stop, vec![r("web.service", UnitMode::Rootless)]);
         assert_eq!(plan.start, vec![r("web.service", UnitMode::Rootful)]);
+    }
+
+    #[test]
+    fn changed_bundle_files_restart_only_the_units_that_read_them() {
+        let build = UnitEntry { uses_payload: true, ..unit("web-build.service", UnitMode::Rootful, "b") };
+        let units = vec![build, unit("web.service", UnitMode::Rootful, "w")];
+        let mut old = manifest(units.clone(), &[]);
+        old.payload.insert("web/index.html".into(), "1".into());
+        let mut new = manifest(units, &[]);
+        new.payload.insert("web/index.html".into(), "1".into());
+        let same = diff(Some(&old), &new, &[]);
+        assert!(same.restart.is_empty(), "identical files/: nothing restarts: {same:?}");
+        new.payload.insert("web/index.html".into(), "2".into());
+        let changed = diff(Some(&old), &new, &[]);
+        assert_eq!(changed.restart, vec![r("web-build.service", UnitMode::Rootful)]);
+        assert_eq!(changed.unchanged, vec![r("web.service", UnitMode::Rootful)]);
+        new.payload.clear();
+        let removed = diff(Some(&old), &new, &[]);
+        assert_eq!(removed.restart, vec![r("web-build.service", UnitMode::Rootful)], "files removed count too");
     }
 
     #[test]

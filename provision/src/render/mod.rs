@@ -3,6 +3,7 @@
 //! adapts it to the small shape the store and the plan need, so both stay independent
 //! of its internals (and tests can substitute their own [`Render`]).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use cairn_config::Config;
@@ -33,11 +34,18 @@ pub struct Rendered {
 impl Rendered {
     /// The plan's view: units as rendered, and the hash of every file (secrets included;
     /// this never leaves the pipeline).
-    pub fn manifest(&self) -> Manifest {
-        Manifest {
+    /// `payload`: the bundle's files/ hashes ([`Manifest::payload`]); `files_dir`: where
+    /// units see them (the render context's), to mark the units that read them.
+    pub fn manifest(&self, payload: BTreeMap<String, String>, files_dir: &str) -> Manifest {
+        let mut manifest = Manifest {
             units: self.units.clone(),
             files: self.files.iter().map(|f| (f.path.clone(), sha256_hex(&f.contents))).collect(),
-        }
+            payload,
+        };
+        manifest.mark_payload_users(files_dir, |path| {
+            self.files.iter().find(|f| f.path == path).map(|f| f.contents.clone())
+        });
+        manifest
     }
 }
 
@@ -100,6 +108,7 @@ impl Render for QuadletRenderer {
                 service: u.service.clone(),
                 path: u.path.clone(),
                 sha256: u.sha256.clone(),
+                uses_payload: false,
             })
             .collect();
         let files = rendered

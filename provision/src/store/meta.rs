@@ -103,5 +103,7 @@ pub(crate) fn plan_manifest(dir: &Path, id: u64) -> Result<Manifest, StoreError>
         .filter_map(|(k, v)| Some((k.strip_prefix("rendered/")?.to_owned(), v.clone())))
         .filter(|(k, _)| k != "manifest.json")
         .collect();
-    Ok(Manifest { units: units.units, files })
+    let payload =
+        meta.files.iter().filter_map(|(k, v)| Some((k.strip_prefix("files/")?.to_owned(), v.clone()))).collect();
+    Ok(Manifest { units: units.units, files, payload })
 }

@@ -191,7 +191,10 @@ impl Store {
         if !dir.join(meta::META_FILE).is_file() {
             return Err(StoreError::UnknownGeneration { id });
         }
-        meta::plan_manifest(&dir, id)
+        let mut manifest = meta::plan_manifest(&dir, id)?;
+        let files_dir = crate::render::RenderContext::for_state_dir(&self.root).files_dir;
+        manifest.mark_payload_users(&files_dir, |path| fs::read(dir.join("rendered").join(path)).ok());
+        Ok(manifest)
     }
 
     /// The config.toml bytes of a kept generation.

@@ -55,6 +55,7 @@ impl Render for OneUnitPerContainer {
                 service: format!("{name}.service"),
                 path: path.clone(),
                 sha256: sha256_hex(&contents),
+                uses_payload: false,
             });
             rendered.files.push(RenderedFile { path, contents, mode: 0o644, owner: None });
         }

@@ -1,10 +1,13 @@
 //! `cairn-vm <suite>`: build (or reuse) the Cairn test appliance image, boot it in
 //! qemu and run a system test suite against it. See docs/src/appliance.md.
 //!
-//! Suites: `smoke`, `ota`, `kiosk`; `build` only builds the image and prints its path.
+//! Suites: `smoke`, `ota`, `apply`, `power-cut`, `kiosk`; `up` boots it and keeps it
+//! running; `build` only builds the image and prints its path.
 //! Environment: `CAIRN_VM_ACCEL=auto|tcg|kvm` (default auto: KVM only when a probe
 //! boot with it succeeds), `CAIRN_VM_BIN_DIR` (default `target/release`).
 
+mod device;
+mod fixture;
 mod image;
 mod qemu;
 mod relay;
@@ -99,6 +102,8 @@ fn run(suite: &str, r: &mut Report) -> Result<()> {
         "up" => suites::up(&mut vm, &img, r),
         "smoke" => suites::smoke(&mut vm, r),
         "ota" => suites::ota(&mut vm, &img, r),
+        "apply" => suites::apply(&mut vm, &img, &bin_dir, r),
+        "power-cut" => suites::power_cut(&mut vm, &img, &bin_dir, r),
         other => bail!("unknown suite {other}"),
     };
     eprintln!("cairn-vm: serial log {}", vm.serial_log().display());
@@ -114,6 +119,8 @@ fn up_port() -> Result<u16> {
     }
 }
 
+const SUITES: &[&str] = &["up", "smoke", "ota", "apply", "power-cut", "kiosk", "build"];
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let [mode, addr] = args.as_slice()
@@ -122,11 +129,11 @@ fn main() {
         std::process::exit(relay::run(addr));
     }
     let [suite] = args.as_slice() else {
-        eprintln!("usage: cairn-vm <up|smoke|ota|kiosk|build>");
+        eprintln!("usage: cairn-vm <{}>", SUITES.join("|"));
         std::process::exit(2);
     };
-    if !matches!(suite.as_str(), "up" | "smoke" | "ota" | "kiosk" | "build") {
-        eprintln!("unknown suite {suite}; usage: cairn-vm <up|smoke|ota|kiosk|build>");
+    if !SUITES.contains(&suite.as_str()) {
+        eprintln!("unknown suite {suite}; usage: cairn-vm <{}>", SUITES.join("|"));
         std::process::exit(2);
     }
     let mut r = Report::new(suite);

@@ -76,6 +76,12 @@ fn free_ports() -> Result<(u16, u16)> {
     Ok((a.local_addr()?.port(), b.local_addr()?.port()))
 }
 
+/// The LAN segment qemu emulates on eth1: the appliance's default LAN gateway address
+/// (CONFIG.md's `gateway_cidr` default) and qemu's own address on that segment.
+const LAN_NET: &str = "172.20.30.0/24";
+const LAN_GUEST: &str = "172.20.30.1";
+const LAN_HOST: &str = "172.20.30.2";
+
 /// Options for one VM.
 #[derive(Debug, Clone)]
 pub struct VmConfig {
@@ -88,8 +94,11 @@ pub struct VmConfig {
     pub api_port: Option<u16>,
 }
 
-/// The address in the guest's network where [`Extras::guest_forwards`] listen.
-pub const GUEST_FORWARD_ADDR: &str = "10.0.2.100";
+/// The address on the LAN segment (eth1) where [`Extras::guest_forwards`] listen:
+/// where a device's cameras would be.
+pub const GUEST_FORWARD_ADDR: &str = "172.20.30.100";
+/// qemu's own address on the LAN segment (the host as the guest sees it there).
+pub const LAN_HOST_ADDR: &str = LAN_HOST;
 
 /// What some suites add to a VM.
 #[derive(Debug, Clone, Default)]
@@ -145,6 +154,9 @@ impl Vm {
                 .arg(format!("file={},if=none,id=extra,format=raw,readonly=on", extra.display()))
                 .args(["-device", "virtio-blk-pci,drive=extra"]);
         }
+        // Two ports, as on a device: eth0 is the WAN (DHCP, nothing forwarded to it) and
+        // eth1 the LAN, where the appliance has its default gateway address and where
+        // the API and ssh are reached (the WAN firewall refuses them once provisioned).
         // restrict=on: the guest reaches nothing outside; only the host forwards
         // (bound to 127.0.0.1) get in.
         // qemu's option syntax escapes a comma as two.
@@ -155,11 +167,13 @@ impl Vm {
                 format!(",guestfwd=tcp:{GUEST_FORWARD_ADDR}:{port}-cmd:{}", command.replace(',', ",,"))
             })
             .collect();
-        cmd.arg("-netdev")
+        cmd.args(["-netdev", "user,id=wan,restrict=on", "-device", "virtio-net-pci,netdev=wan"])
+            .arg("-netdev")
             .arg(format!(
-                "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{api_port}-:8080,hostfwd=tcp:127.0.0.1:{ssh_port}-:22{guestfwd}"
+                "user,id=lan,restrict=on,net={LAN_NET},host={LAN_HOST},\
+                 hostfwd=tcp:127.0.0.1:{api_port}-{LAN_GUEST}:8080,hostfwd=tcp:127.0.0.1:{ssh_port}-{LAN_GUEST}:22{guestfwd}"
             ))
-            .args(["-device", "virtio-net-pci,netdev=n0"])
+            .args(["-device", "virtio-net-pci,netdev=lan"])
             .args(["-device", "virtio-rng-pci"])
             .arg("-serial")
             .arg(format!("file:{}", cfg.run_dir.join("serial.log").display()))
@@ -180,6 +194,11 @@ impl Vm {
             vm.cfg.run_dir.display()
         );
         Ok(vm)
+    }
+
+    /// The directory holding this VM's overlay disk, logs and sockets.
+    pub fn run_dir(&self) -> &Path {
+        &self.cfg.run_dir
     }
 
     pub fn serial_log(&self) -> PathBuf {

@@ -20,7 +20,8 @@ const POLL: Duration = Duration::from_millis(500);
 
 /// Reads a unit's `ActiveState` (`active`, `activating`, `failed`, …).
 pub trait UnitStates: Send + Sync {
-    fn active_state<'a>(&'a self, unit: &'a UnitRef) -> BoxFuture<'a, Result<String, String>>;
+    /// Must answer (or fail) by `deadline`, give or take a short grace for a call made past it.
+    fn active_state<'a>(&'a self, unit: &'a UnitRef, deadline: Instant) -> BoxFuture<'a, Result<String, String>>;
 }
 
 /// Why the generation is not healthy; `unit` names a unit whose journal explains it.
@@ -45,7 +46,7 @@ pub async fn wait(
         progress(format!("settling for {} s", policy.settle.as_secs()));
         sleep(policy.settle).await;
         for unit in &policy.required {
-            let state = state(unit, states).await?;
+            let state = state(unit, states, deadline).await?;
             if state != "active" {
                 return Err(Unhealthy {
                     message: format!("{unit} was active but is {state} after settling"),
@@ -59,7 +60,7 @@ pub async fn wait(
             if policy.may_fail(unit) || policy.required.contains(unit) {
                 continue;
             }
-            if state(unit, states).await? == "failed" {
+            if state(unit, states, deadline).await? == "failed" {
                 return Err(Unhealthy {
                     message: format!("{unit} failed and is not in activation.allow_degraded"),
                     unit: Some(unit.clone()),
@@ -98,13 +99,16 @@ pub async fn wait(
     ))
 }
 
-async fn state(unit: &UnitRef, states: &dyn UnitStates) -> Result<String, Unhealthy> {
-    states.active_state(unit).await.map_err(|e| Unhealthy { message: format!("{unit}: {e}"), unit: Some(unit.clone()) })
+async fn state(unit: &UnitRef, states: &dyn UnitStates, deadline: Instant) -> Result<String, Unhealthy> {
+    states
+        .active_state(unit, deadline)
+        .await
+        .map_err(|e| Unhealthy { message: format!("{unit}: {e}"), unit: Some(unit.clone()) })
 }
 
 async fn wait_active(unit: &UnitRef, states: &dyn UnitStates, deadline: Instant) -> Result<(), Unhealthy> {
     loop {
-        let now = state(unit, states).await?;
+        let now = state(unit, states, deadline).await?;
         match now.as_str() {
             "active" => return Ok(()),
             "failed" => return Err(Unhealthy { message: format!("{unit} failed"), unit: Some(unit.clone()) }),
@@ -131,7 +135,7 @@ mod tests {
     struct Script(Mutex<HashMap<String, Vec<&'static str>>>);
 
     impl UnitStates for Script {
-        fn active_state<'a>(&'a self, unit: &'a UnitRef) -> BoxFuture<'a, Result<String, String>> {
+        fn active_state<'a>(&'a self, unit: &'a UnitRef, _: Instant) -> BoxFuture<'a, Result<String, String>> {
             let mut map = self.0.lock().unwrap();
             let states = map.get_mut(&unit.service).unwrap();
             let state = if states.len() > 1 { states.remove(0) } else { states[0] };

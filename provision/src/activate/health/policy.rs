@@ -97,7 +97,7 @@ mod tests {
         let source = include_str!("../../../../config/tests/fixtures/valid/full.toml");
         let config = cairn_config::validate_str(source).config.unwrap();
         let rendered = QuadletRenderer.render(&config, &RenderContext::for_state_dir("/data/cairn".as_ref())).unwrap();
-        let policy = Policy::new(&config, &rendered.manifest()).unwrap();
+        let policy = Policy::new(&config, &rendered.manifest(Default::default(), "/state/current/files")).unwrap();
         assert_eq!(policy.required.len(), config.activation.required.len());
         for (name, unit) in config.activation.required.iter().zip(&policy.required) {
             if name.value == KIOSK_UNIT {

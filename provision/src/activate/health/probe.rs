@@ -31,7 +31,8 @@ async fn run(probe: &Probe) -> Result<String, String> {
 async fn http(raw: &str, expect: u16) -> Result<String, String> {
     let url = url::Url::parse(raw).map_err(|e| format!("{raw}: {e}"))?;
     if url.scheme() != "http" {
-        return Err(format!("{raw}: only http:// probes are supported on the device (no TLS client)"));
+        // cairn-config refuses https:// checks; a stored older generation may still have one.
+        return Err(format!("{raw}: only http:// probes are supported (use a tcp or exec check)"));
     }
     let host = url.host_str().ok_or_else(|| format!("{raw}: no host"))?;
     let port = url.port_or_known_default().unwrap_or(80);

@@ -4,24 +4,33 @@
 //! ones, start new ones, each waiting for its job's result; unchanged units are never
 //! touched. Host settings whose inputs changed are applied in between.
 //!
-//! This needs a running systemd; it is exercised in the qemu appliance, not in `cargo test`.
+//! Connecting needs a running systemd (the qemu appliance); everything after the
+//! connection — [`execute`] and [`check_health`] — is also tested against the fake
+//! manager in `fake.rs`.
 
+#[cfg(test)]
+mod end_to_end;
+mod execute;
 #[cfg(test)]
 mod fake;
 mod journal;
 mod manager;
 mod proxy;
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 use zbus::Connection;
 
-use super::expose::{self, RuntimeDirs};
-use super::health::{self, Policy, UnitStates};
+use super::expose::RuntimeDirs;
+use super::health::UnitStates;
 use super::host::{DeviceHost, HostSettings};
 use super::{Activate, BoxFuture, Failure, Progress, Request};
 use crate::plan::{UnitMode, UnitRef};
+use execute::{check_health, execute};
+use journal::Journal;
 use manager::{Manager, Verb};
 
 /// The account whose user manager runs rootless units.
@@ -31,11 +40,12 @@ pub const ROOTLESS_USER: &str = "appsvc";
 #[derive(Debug)]
 pub struct SystemdActivator {
     host: Box<dyn HostSettings>,
+    journal: Journal,
 }
 
 impl Default for SystemdActivator {
     fn default() -> Self {
-        Self { host: Box::new(DeviceHost) }
+        Self { host: Box::new(DeviceHost), journal: Journal::device() }
     }
 }
 
@@ -58,8 +68,8 @@ impl Managers {
 }
 
 impl UnitStates for Managers {
-    fn active_state<'a>(&'a self, unit: &'a UnitRef) -> BoxFuture<'a, Result<String, String>> {
-        Box::pin(async move { self.of(unit.mode)?.active_state(&unit.service).await })
+    fn active_state<'a>(&'a self, unit: &'a UnitRef, deadline: Instant) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move { self.of(unit.mode)?.active_state(&unit.service, deadline).await })
     }
 }
 
@@ -74,7 +84,20 @@ impl SystemdActivator {
             .chain(&request.plan.start)
             .chain(&request.plan.unchanged)
             .any(|u| u.mode == UnitMode::Rootless);
-        let user = if needs_user { Some(user_manager().await?) } else { None };
+        let user = if needs_user {
+            // Lingering starts appsvc's manager at boot, but not necessarily before us:
+            // starting user@<uid>.service waits for it (and is a no-op once it runs).
+            let (uid, _) = account(ROOTLESS_USER)?;
+            let deadline = Instant::from_std(request.started)
+                + Duration::from_secs(request.config.activation.timeout_seconds.into());
+            system
+                .run(Verb::Start, &format!("user@{uid}.service"), deadline)
+                .await
+                .map_err(|e| Failure::new(format!("starting {ROOTLESS_USER}'s user manager: {e}")))?;
+            Some(user_manager().await?)
+        } else {
+            None
+        };
         Ok(Managers { system, user })
     }
 
@@ -82,92 +105,13 @@ impl SystemdActivator {
         let managers = self.connect(request).await?;
         let owner = if managers.user.is_some() { Some(account(ROOTLESS_USER)?) } else { None };
         let dirs = RuntimeDirs::device(owner.map(|(uid, _)| uid));
-        execute(&managers, self.host.as_ref(), &dirs, owner, request, progress).await
+        execute(&managers, self.host.as_ref(), &self.journal, &dirs, owner, request, progress).await
     }
 
     async fn health(&self, request: &Request, progress: Progress<'_>) -> Result<String, Failure> {
-        let deadline =
-            Instant::from_std(request.started) + Duration::from_secs(request.config.activation.timeout_seconds.into());
-        let policy = Policy::new(&request.config, &request.manifest).map_err(Failure::new)?;
         let managers = self.connect(request).await?;
-        match health::wait(&policy, &managers, deadline, progress).await {
-            Ok(summary) => Ok(summary),
-            Err(unhealthy) => {
-                let details = match &unhealthy.unit {
-                    Some(unit) => journal::tail(unit, 20).await,
-                    None => Vec::new(),
-                };
-                Err(Failure { message: unhealthy.message, details })
-            }
-        }
+        check_health(&managers, &self.journal, request, progress).await
     }
-}
-
-/// Executes `request.plan` on connected managers: the order that keeps every step safe.
-async fn execute(
-    managers: &Managers,
-    host: &dyn HostSettings,
-    dirs: &RuntimeDirs,
-    rootless_owner: Option<(u32, u32)>,
-    request: &Request,
-    progress: Progress<'_>,
-) -> Result<String, Failure> {
-    let deadline =
-        Instant::from_std(request.started) + Duration::from_secs(request.config.activation.timeout_seconds.into());
-    let plan = &request.plan;
-    // A unit the health rules let fail (activation.allow_degraded, or any non-required
-    // unit when that key is absent) does not stop the others from starting. Without a
-    // policy (a config whose required units this manifest lacks) nothing may fail.
-    let policy = Policy::new(&request.config, &request.manifest).ok();
-    let may_fail = |unit: &UnitRef| policy.as_ref().is_some_and(|p| p.may_fail(unit));
-    // Stop removed units while their old definitions are still loaded.
-    for unit in &plan.stop {
-        if let Err(e) = managers.of(unit.mode).map_err(Failure::new)?.run(Verb::Stop, &unit.service, deadline).await {
-            return Err(unit_failure(unit, e).await);
-        }
-        progress(format!("stopped {unit}"));
-    }
-    let exposed = expose::sync(&request.state_dir, dirs, rootless_owner)
-        .map_err(|e| Failure::new(format!("exposing unit files: {e}")))?;
-    progress(format!("unit files exposed ({} linked, {} removed)", exposed.linked.len(), exposed.removed.len()));
-    managers.system.reload().await.map_err(|e| Failure::new(format!("daemon-reload (system): {e}")))?;
-    if let Some(user) = &managers.user {
-        user.reload().await.map_err(|e| Failure::new(format!("daemon-reload ({ROOTLESS_USER}): {e}")))?;
-    }
-    progress("daemon-reload done".into());
-    let rendered = request.state_dir.join("current/rendered");
-    for setting in &plan.host {
-        if !setting.present_in(&request.manifest.files) {
-            // Gone from the generation (or no generation left after a discarded first
-            // apply): there is nothing to load; the host keeps what it has until reboot.
-            progress(format!("{setting}: no input in this generation; left as is"));
-            continue;
-        }
-        let done = host.apply(*setting, &rendered).await.map_err(|e| Failure::new(format!("{setting}: {e}")))?;
-        progress(format!("{setting}: {done}"));
-    }
-    let mut degraded = Vec::new();
-    for (verb, units) in [(Verb::Restart, &plan.restart), (Verb::Start, &plan.start)] {
-        for unit in units {
-            match managers.of(unit.mode).map_err(Failure::new)?.run(verb, &unit.service, deadline).await {
-                Ok(()) => progress(format!("{}ed {unit}", verb.as_str())),
-                Err(e) if may_fail(unit) => {
-                    progress(format!("{e} (tolerated: {unit} may fail)"));
-                    degraded.push(unit.to_string());
-                }
-                Err(e) => return Err(unit_failure(unit, e).await),
-            }
-        }
-    }
-    let degraded = if degraded.is_empty() { String::new() } else { format!("; degraded: {}", degraded.join(", ")) };
-    Ok(format!(
-        "stopped {}, restarted {}, started {}, left {} untouched; host settings applied: {}{degraded}",
-        plan.stop.len(),
-        plan.restart.len(),
-        plan.start.len(),
-        plan.unchanged.len(),
-        plan.host.len()
-    ))
 }
 
 impl Activate for SystemdActivator {
@@ -250,9 +194,4 @@ fn account(name: &str) -> Result<(u32, u32), Failure> {
             (f.len() > 3 && f[0] == name).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
         })
         .ok_or_else(|| Failure::new(format!("the account {name} does not exist")))
-}
-
-/// A unit's job failed: the message plus its last journal lines.
-async fn unit_failure(unit: &UnitRef, message: String) -> Failure {
-    Failure { message, details: journal::tail(unit, 20).await }
 }

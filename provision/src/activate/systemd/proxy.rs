@@ -18,6 +18,8 @@ pub(crate) trait Manager {
     fn start_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
     fn stop_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
     fn restart_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
+    /// Forget a unit's `failed` state (a removed unit that ended failed stays listed).
+    fn reset_failed_unit(&self, name: &str) -> zbus::Result<()>;
     /// The unit's object path; fails with NoSuchUnit when it is not loaded.
     fn get_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
     /// A job finished: `result` is done, canceled, timeout, failed, dependency or skipped.

@@ -2,15 +2,15 @@
 //! runs under cage on the appliance's screen, showing real RTSP cameras.
 //!
 //! The cameras are `tests/kiosk/rtsp_server.py` on the host (127.0.0.1, one solid
-//! colour each). The guest reaches them at `GUEST_FORWARD_ADDR:8554` through a qemu
-//! `guestfwd` that runs `cairn-vm relay` per connection; nothing else on the host is
-//! reachable (`restrict=on`). Checks: the apply job's health waits for
+//! colour each). The guest reaches them on its LAN at `GUEST_FORWARD_ADDR:8554`
+//! through a qemu `guestfwd` that runs `cairn-vm relay` per connection; nothing else on
+//! the host is reachable (`restrict=on`). Checks: the apply job's health waits for
 //! `cairn-kiosk.service`; a QMP screendump shows every camera's colour in its tile and
 //! the html tile; the kiosk's local API reports every camera playing; killing the
 //! kiosk process gets the display restarted by systemd, showing the layout again.
 
 use crate::image::Image;
-use crate::qemu::{self, Accel, Extras, GUEST_FORWARD_ADDR, Vm, VmConfig};
+use crate::qemu::{self, Accel, Extras, GUEST_FORWARD_ADDR, LAN_HOST_ADDR, Vm, VmConfig};
 use crate::report::Report;
 use anyhow::{Context, Result, bail, ensure};
 use serde_json::Value;
@@ -63,10 +63,6 @@ ssh_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINMeyLr+EOiFUGkNDE86YOpdLvmMSDdge
 required = ["kiosk"]
 # A display that crashes soon after READY=1 must fail the apply, not pass by luck.
 settle_seconds = 20
-
-# The harness reaches the guest's ssh through its WAN port (qemu's user network).
-[network.firewall.inbound.wan]
-tcp = [22]
 
 # The validator wants a container. No image is present in the test VM and pulling is
 # off, so it fails fast, which a unit that is not required may.
@@ -235,8 +231,10 @@ fn checks(vm: &mut Vm, cameras: &Cameras, run_dir: &Path, r: &mut Report) -> Res
             let options = |url: &str| format!("curl -sS -m 10 -o /dev/null -w '%{{http_code}}' -X OPTIONS {url}");
             let code = vm.ssh(&options(&format!("rtsp://{GUEST_FORWARD_ADDR}:{CAMERA_PORT}/red")))?;
             ensure!(code.trim() == "200", "RTSP OPTIONS through the forward answered {code:?}");
-            let direct = vm.ssh_output(&options(&format!("rtsp://10.0.2.2:{}/red", cameras.port)))?;
-            ensure!(!direct.status.success(), "the guest reached the host's 127.0.0.1-only port through 10.0.2.2");
+            for host in ["10.0.2.2", LAN_HOST_ADDR] {
+                let direct = vm.ssh_output(&options(&format!("rtsp://{host}:{}/red", cameras.port)))?;
+                ensure!(!direct.status.success(), "the guest reached the host's 127.0.0.1-only port through {host}");
+            }
             Ok(())
         })(),
     );
@@ -351,14 +349,12 @@ fn submit(vm: &Vm, config: &str) -> Result<String> {
     v["job_id"].as_str().map(str::to_owned).with_context(|| format!("no job_id in {body}"))
 }
 
-/// Polls `GET /api/jobs/{id}` until the job ends. From inside the guest: once the
-/// config's firewall is loaded, the WAN port (the only one qemu forwards to) refuses
-/// the API, as on a device; ssh stays open (the config opens it).
+/// Polls `GET /api/jobs/{id}` (through the LAN forward) until the job ends.
 fn wait_job(vm: &Vm, job: &str) -> Result<Value> {
     let start = Instant::now();
     let mut last = String::new();
     loop {
-        let text = vm.ssh(&format!("curl -sS -m 20 http://127.0.0.1:8080/api/jobs/{job}"));
+        let text = vm.http_get(&format!("/api/jobs/{job}")).map(|(_, body)| body);
         if let Ok(text) = &text
             && let Ok(v) = serde_json::from_str::<Value>(text)
         {

@@ -6,7 +6,11 @@ use crate::report::Report;
 use anyhow::{Context, Result, bail, ensure};
 use std::time::{Duration, Instant};
 
+mod apply;
 pub mod kiosk;
+mod power_cut;
+pub use apply::apply;
+pub use power_cut::power_cut;
 
 /// How long one boot may take (TCG on 2 cores boots in well under this).
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(360);
@@ -34,6 +38,19 @@ fn grubenv(vm: &Vm, key: &str) -> Result<String> {
         .find_map(|l| l.strip_prefix(&format!("{key}=")))
         .map(str::to_owned)
         .with_context(|| format!("{key} not in grubenv: {text}"))
+}
+
+/// Wait until provision answers `GET /api/health` with 200 through the forward.
+fn wait_health(vm: &Vm) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        match vm.http_get("/api/health") {
+            Ok((200, _)) => return Ok(()),
+            Ok((code, body)) if start.elapsed() > Duration::from_secs(120) => bail!("status {code}, body {body:?}"),
+            Err(e) if start.elapsed() > Duration::from_secs(120) => return Err(e),
+            _ => std::thread::sleep(Duration::from_secs(2)),
+        }
+    }
 }
 
 /// Wait for a oneshot unit to have finished successfully.
@@ -77,14 +94,7 @@ pub fn up(vm: &mut Vm, img: &Image, r: &mut Report) -> Result<()> {
     if !r.check("appliance boots and answers ssh", boot.as_ref().map(|_| ()).map_err(|e| anyhow::anyhow!("{e:#}"))) {
         bail!("no boot");
     }
-    let start = Instant::now();
-    let health = loop {
-        match vm.http_get("/api/health") {
-            Ok((200, _)) => break Ok(()),
-            _ if start.elapsed() > Duration::from_secs(120) => break Err(anyhow::anyhow!("no 200 from /api/health")),
-            _ => std::thread::sleep(Duration::from_secs(2)),
-        }
-    };
+    let health = wait_health(vm);
     if !r.check("provision answers /api/health", health) {
         bail!("provision is not answering");
     }
