@@ -66,7 +66,8 @@ install -m 0644 "$cacert" "$root/etc/rauc/ca.cert.pem"
 
 # The kiosk display: the renderer's cairn-kiosk.service runs /usr/bin/cairn-kiosk as
 # cairn-kiosk (fixed uid: its key under /data outlives image updates). The unit adds
-# the video, render and input groups itself; logind gives its PAM session the seat.
+# the video, render and input groups itself; the seat comes from seatd (its socket is in
+# the video group).
 log "adding the kiosk account cairn-kiosk"
 chroot "$root" groupadd --system --gid 901 cairn-kiosk
 chroot "$root" useradd --system --uid 901 --gid cairn-kiosk --home-dir /var/lib/cairn-kiosk --no-create-home \
