@@ -48,6 +48,11 @@ install -m 0644 "$here/rootfs/storage.conf" "$root/etc/containers/storage.conf"
 install -m 0644 "$here/rootfs/session-local.conf" "$root/etc/dbus-1/session-local.conf"
 # Debian's "record successful boot" would edit grubenv too; only GRUB and RAUC may.
 chroot "$root" systemctl mask grub-common.service grub-initrd-fallback.service >&2
+# /etc and /var start empty at every boot (tmpfs overlays), so ConditionNeedsUpdate= is
+# always true: the linker cache and journal catalog were built with the image and /usr
+# never changes under them. e2scrub needs LVM snapshots, which the appliance has none of.
+chroot "$root" systemctl mask ldconfig.service systemd-journal-catalog-update.service \
+    e2scrub_reap.service >&2
 
 install -m 0644 "$here/rootfs/cairn-image.tmpfiles" "$root/usr/lib/tmpfiles.d/cairn-image.conf"
 install -m 0644 "$here/rootfs/fstab" "$root/etc/fstab"

@@ -86,5 +86,6 @@ pub(crate) mod command;
 pub mod expose;
 pub mod health;
 pub mod host;
+pub mod storage;
 pub mod systemd;
 pub(crate) mod users;

@@ -3,13 +3,16 @@
 //! host setting is loaded; this links them again, daemon-reloads and starts every unit
 //! and host setting of `current`. Needs D-Bus, so it runs after `provision recover`
 //! (which must not: it runs before basic.target, when the bus is not up yet).
+//! Before starting anything it repairs container storage an unclean shutdown damaged
+//! (see `activate::storage`).
 
 use anyhow::{Context, Result, bail};
 
 use super::state::{Activator, StateDir};
-use crate::activate::{Activate, NoActivator, Request, systemd::SystemdActivator};
+use crate::activate::systemd::{ROOTLESS_USER, SystemdActivator, account};
+use crate::activate::{Activate, NoActivator, Request, storage};
 use crate::jobs::hold_state_lock;
-use crate::plan;
+use crate::plan::{self, UnitMode};
 use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
@@ -51,10 +54,36 @@ pub(super) fn run(args: &Args) -> Result<()> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     let progress = |line: String| eprintln!("{line}");
+    runtime.block_on(repair_storage(&request.manifest));
     let summary = runtime
         .block_on(activator.activate(&request, &progress))
         .map_err(|failure| anyhow::anyhow!("{failure}"))
         .with_context(|| format!("starting generation {current}"))?;
     println!("generation {current}: {summary}");
     Ok(())
+}
+
+/// Checks (and repairs) the container storage of each manager the generation uses.
+async fn repair_storage(manifest: &plan::Manifest) {
+    let uses = |mode| manifest.units.iter().any(|u| u.mode == mode);
+    if uses(UnitMode::Rootful) {
+        eprintln!("{}", storage::run_check("system", &storage::check_command(None)).await);
+    }
+    if uses(UnitMode::Rootless) {
+        let line = match account(ROOTLESS_USER) {
+            Ok((uid, _)) => {
+                // Its runtime directory comes with its user manager (lingering starts it
+                // at boot, not necessarily before us).
+                let start = ["systemctl", "start", &format!("user@{uid}.service")].map(String::from);
+                match storage::run(&start).await {
+                    Ok(_) => {
+                        storage::run_check(ROOTLESS_USER, &storage::check_command(Some((ROOTLESS_USER, uid)))).await
+                    }
+                    Err(e) => format!("container storage ({ROOTLESS_USER}): starting its user manager: {e}"),
+                }
+            }
+            Err(e) => format!("container storage ({ROOTLESS_USER}): {e}"),
+        };
+        eprintln!("{line}");
+    }
 }

@@ -67,6 +67,15 @@ impl Store {
 
     /// Accepts the transition: its target stays current and is recorded as committed.
     pub fn commit(&self, transition: &Transition) -> Result<(), StoreError> {
+        // What activation wrote beside the store on this file system (container images
+        // built, containers created) reaches the disk before the generation counts as
+        // committed, so a power cut just after the commit does not lose it.
+        let root = fs::File::open(&self.root).map_err(io_err("opening", &self.root))?;
+        rustix::fs::syncfs(&root).map_err(|e| StoreError::Io {
+            action: "syncing the file system of",
+            path: self.root.clone(),
+            source: e.into(),
+        })?;
         let journal = Journal { phase: Phase::Committed, ..transition.journal.clone() };
         let journal_path = self.journal_path();
         journal::write(&journal_path, &journal).map_err(io_err("writing", &journal_path))?;

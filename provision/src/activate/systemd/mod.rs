@@ -184,7 +184,7 @@ async fn manager(private: &str, bus: Bus, label: &'static str) -> Result<Manager
 }
 
 /// (uid, gid) of an account from /etc/passwd.
-fn account(name: &str) -> Result<(u32, u32), Failure> {
+pub(crate) fn account(name: &str) -> Result<(u32, u32), Failure> {
     let passwd =
         std::fs::read_to_string("/etc/passwd").map_err(|e| Failure::new(format!("reading /etc/passwd: {e}")))?;
     passwd
