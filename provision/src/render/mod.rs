@@ -79,7 +79,12 @@ pub trait Render: Send + Sync + std::fmt::Debug {
 /// `quadlet-render` with the device's programs, users and Podman version, and the
 /// state directory's runtime paths.
 #[derive(Debug, Default)]
-pub struct QuadletRenderer;
+pub struct QuadletRenderer {
+    /// Where cage and the kiosk program are, when not the Debian appliance's `/usr/bin`
+    /// (NixOS: store paths). Checked by the renderer like every path it writes.
+    pub cage_program: Option<String>,
+    pub kiosk_program: Option<String>,
+}
 
 impl Render for QuadletRenderer {
     fn describe(&self) -> &'static str {
@@ -87,11 +92,14 @@ impl Render for QuadletRenderer {
     }
 
     fn render(&self, config: &Config, context: &RenderContext) -> Result<Rendered, String> {
+        let device = quadlet_render::RenderContext::device();
         let ctx = quadlet_render::RenderContext {
             config_dir: context.config_dir.clone(),
             files_dir: context.files_dir.clone(),
             rendered_dir: context.rendered_dir.clone(),
-            ..quadlet_render::RenderContext::device()
+            cage_program: self.cage_program.clone().unwrap_or(device.cage_program.clone()),
+            kiosk_program: self.kiosk_program.clone().unwrap_or(device.kiosk_program.clone()),
+            ..device
         };
         let rendered = quadlet_render::render(config, &ctx).map_err(|e| e.to_string())?;
         let units = rendered
@@ -125,7 +133,37 @@ impl Render for QuadletRenderer {
     }
 }
 
-/// The renderer this build uses.
+/// The renderer this build uses. `CAIRN_CAGE_BIN` and `CAIRN_KIOSK_BIN` point the
+/// kiosk unit at programs outside `/usr/bin` (the NixOS module sets them); a value that
+/// is not a plain absolute path fails every render, naming it.
 pub fn default_renderer() -> Box<dyn Render> {
-    Box::new(QuadletRenderer)
+    let program = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty());
+    Box::new(QuadletRenderer { cage_program: program("CAIRN_CAGE_BIN"), kiosk_program: program("CAIRN_KIOSK_BIN") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kiosk_config() -> Config {
+        let text = std::fs::read("../tests/cases/kiosk/config.toml").unwrap();
+        cairn_config::validate(&text).config.unwrap()
+    }
+
+    #[test]
+    fn the_kiosk_unit_runs_the_configured_programs_and_refuses_unsafe_paths() {
+        let context = RenderContext::for_state_dir("/data/cairn".as_ref());
+        let nix = QuadletRenderer {
+            cage_program: Some("/nix/store/abc-cage-0.2.0/bin/cage".into()),
+            kiosk_program: Some("/nix/store/def-cairn-kiosk/bin/cairn-kiosk".into()),
+        };
+        let rendered = nix.render(&kiosk_config(), &context).unwrap();
+        let unit = rendered.files.iter().find(|f| f.path.ends_with("cairn-kiosk.service")).unwrap();
+        let text = String::from_utf8_lossy(&unit.contents);
+        assert!(text.contains("/nix/store/abc-cage-0.2.0/bin/cage"), "{text}");
+        assert!(text.contains("/nix/store/def-cairn-kiosk/bin/cairn-kiosk"), "{text}");
+        let hostile = QuadletRenderer { cage_program: Some("/usr/bin/cage\nExecStartPre=/bin/sh".into()), ..nix };
+        let err = hostile.render(&kiosk_config(), &context).unwrap_err();
+        assert!(err.contains("cage_program"), "{err}");
+    }
 }

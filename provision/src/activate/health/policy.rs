@@ -96,7 +96,8 @@ mod tests {
     fn required_names_map_to_the_rendered_services_and_managers() {
         let source = include_str!("../../../../config/tests/fixtures/valid/full.toml");
         let config = cairn_config::validate_str(source).config.unwrap();
-        let rendered = QuadletRenderer.render(&config, &RenderContext::for_state_dir("/data/cairn".as_ref())).unwrap();
+        let rendered =
+            QuadletRenderer::default().render(&config, &RenderContext::for_state_dir("/data/cairn".as_ref())).unwrap();
         let policy = Policy::new(&config, &rendered.manifest(Default::default(), "/state/current/files")).unwrap();
         assert_eq!(policy.required.len(), config.activation.required.len());
         for (name, unit) in config.activation.required.iter().zip(&policy.required) {
