@@ -45,6 +45,15 @@ in
       ];
     };
     users.groups.cairn-kiosk = { };
+    users.users.cairn-kiosk.home = "/var/lib/cairn-kiosk";
+
+    # The kiosk's directories: its local API key on /data, its home (font, GTK and
+    # WebKit caches). The same file the Debian appliance installs.
+    systemd.tmpfiles.packages = [
+      (pkgs.runCommand "cairn-kiosk-tmpfiles" { } ''
+        install -Dm644 ${../image/rootfs/cairn-kiosk.tmpfiles} $out/lib/tmpfiles.d/cairn-kiosk.conf
+      '')
+    ];
 
     # provision renders the unit with these paths (the Debian appliance uses /usr/bin).
     systemd.services.provision.environment = {

@@ -128,6 +128,8 @@ system.conf|data-directory=/data/rauc
 fstab|-: fileSystems in modules/appliance.nix mount boot and data by partition label
 cairn-overlay.initramfs|-: the NixOS root is a tmpfs and the store is the slot's squashfs
 sshd-cairn-test.conf|-: test image only (root logs in with a throwaway key)
+cairn-kiosk.tmpfiles|reuse
+cairn-kiosk-vm.conf|-: qemu test image only (no GPU: software rendering, a longer start timeout)
 LIST
   local f
   for f in image/rootfs/*; do
