@@ -27,19 +27,10 @@ pub fn check_command(rootless: Option<(&str, u32)>) -> Vec<String> {
     }
 }
 
-/// Runs `argv` (bounded by [`CHECK_TIMEOUT`]); its stdout, or why it failed.
+/// Runs `argv` (bounded by [`CHECK_TIMEOUT`], then killed); its stdout, or why it failed.
 pub async fn run(argv: &[String]) -> Result<String, String> {
-    let mut command = tokio::process::Command::new(&argv[0]);
-    command.args(&argv[1..]).stdin(std::process::Stdio::null()).kill_on_drop(true);
-    match tokio::time::timeout(CHECK_TIMEOUT, command.output()).await {
-        Ok(Ok(out)) if out.status.success() => Ok(String::from_utf8_lossy(&out.stdout).into_owned()),
-        Ok(Ok(out)) => Err(format!(
-            "{} {}: {}",
-            argv[0],
-            out.status,
-            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("").trim()
-        )),
-        Ok(Err(e)) => Err(format!("running {}: {e}", argv[0])),
+    match tokio::time::timeout(CHECK_TIMEOUT, super::command::output(argv)).await {
+        Ok(result) => result,
         Err(_) => Err(format!("{}: no answer within {} s", argv[0], CHECK_TIMEOUT.as_secs())),
     }
 }

@@ -6,7 +6,7 @@
 //! it; a reboot brings `current` back.
 //! Also measures the benchmark: a 10-container re-apply where one changes.
 
-use super::{BOOT_TIMEOUT, wait_health, wait_unit_done};
+use super::{BOOT_TIMEOUT, boot_for_bundles, wait_unit_done};
 use crate::device::{self, Client, Manager};
 use crate::fixture::{Container, TestConfig, public_key};
 use crate::image::Image;
@@ -61,14 +61,7 @@ fn count_after(summary: &str, word: &str) -> Option<u64> {
 }
 
 pub fn apply(vm: &mut Vm, img: &Image, bin_dir: &Path, r: &mut Report) -> Result<()> {
-    if !r.check("appliance boots and answers ssh", vm.wait_boot(None, BOOT_TIMEOUT).map(|_| ())) {
-        bail!("no boot");
-    }
-    if !r.check("provision answers /api/health", wait_health(vm)) {
-        bail!("provision is not answering");
-    }
-    let work = vm.run_dir().join("bundles");
-    std::fs::create_dir_all(&work)?;
+    let work = boot_for_bundles(vm, r)?;
     let client = Client::new(bin_dir, vm, &img.ssh_key());
     let a = base_config(public_key(&img.ssh_key())?);
     r.check(

@@ -53,6 +53,19 @@ fn wait_health(vm: &Vm) -> Result<()> {
     }
 }
 
+/// Boots, waits for the API, and returns the run's directory for test bundles.
+fn boot_for_bundles(vm: &mut Vm, r: &mut Report) -> Result<std::path::PathBuf> {
+    if !r.check("appliance boots and answers ssh", vm.wait_boot(None, BOOT_TIMEOUT).map(|_| ())) {
+        bail!("no boot");
+    }
+    if !r.check("provision answers /api/health", wait_health(vm)) {
+        bail!("provision is not answering");
+    }
+    let work = vm.run_dir().join("bundles");
+    std::fs::create_dir_all(&work)?;
+    Ok(work)
+}
+
 /// Wait for a oneshot unit to have finished successfully.
 fn wait_unit_done(vm: &Vm, unit: &str, timeout: Duration) -> Result<()> {
     let start = Instant::now();

@@ -6,7 +6,7 @@
 //! `CAIRN_VM_POWER_CUTS` (default 20) sets the number of cuts; `CAIRN_VM_SEED` replays
 //! a run's random moments (the seed is printed).
 
-use super::{BOOT_TIMEOUT, wait_health, wait_unit_done};
+use super::{BOOT_TIMEOUT, boot_for_bundles, wait_health, wait_unit_done};
 use crate::device::{self, Client, Manager};
 use crate::fixture::{Container, TestConfig, public_key};
 use crate::image::Image;
@@ -83,14 +83,7 @@ fn after_reboot(vm: &Vm, before: Option<u64>, configs: &[TestConfig; 2]) -> Resu
 }
 
 pub fn power_cut(vm: &mut Vm, img: &Image, bin_dir: &Path, r: &mut Report) -> Result<()> {
-    if !r.check("appliance boots and answers ssh", vm.wait_boot(None, BOOT_TIMEOUT).map(|_| ())) {
-        bail!("no boot");
-    }
-    if !r.check("provision answers /api/health", wait_health(vm)) {
-        bail!("provision is not answering");
-    }
-    let work = vm.run_dir().join("bundles");
-    std::fs::create_dir_all(&work)?;
+    let work = boot_for_bundles(vm, r)?;
     let admin = public_key(&img.ssh_key())?;
     let configs = [config(&admin, 1), config(&admin, 2)];
     let bundles: Vec<PathBuf> =
