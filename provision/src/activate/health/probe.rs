@@ -75,22 +75,10 @@ async fn http(raw: &str, expect: u16) -> Result<String, String> {
     }
 }
 
+/// Runs argv (no shell) through the shared command runner; exit 0 passes.
 async fn exec(argv: &[String]) -> Result<String, String> {
-    let (program, args) = argv.split_first().ok_or("empty command")?;
-    let output = tokio::process::Command::new(program)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .map_err(|e| format!("running {program}: {e}"))?;
-    if output.status.success() {
-        Ok(format!("{program} exited 0"))
-    } else {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = stderr.lines().last().unwrap_or("").trim();
-        Err(format!("{program} {}{}", output.status, if last.is_empty() { String::new() } else { format!(": {last}") }))
-    }
+    crate::activate::command::output(argv).await?;
+    Ok(format!("{} exited 0", argv[0]))
 }
 
 #[cfg(test)]
