@@ -93,6 +93,17 @@ impl Device {
     }
 }
 
+/// `jobs` is first `starts` (queued together, so in any order), then `stops` in order.
+fn assert_starts_then_stops(jobs: Vec<String>, starts: &[&str], stops: &[&str]) {
+    assert_eq!(jobs.len(), starts.len() + stops.len(), "{jobs:?}");
+    let mut started = jobs[..starts.len()].to_vec();
+    started.sort();
+    let mut expected: Vec<&str> = starts.to_vec();
+    expected.sort();
+    assert_eq!(started, expected, "{jobs:?}");
+    assert_eq!(jobs[starts.len()..], *stops, "{jobs:?}");
+}
+
 /// Every non-directory entry under `dir`.
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
@@ -115,15 +126,11 @@ async fn a_first_apply_whose_start_fails_is_discarded_and_its_started_units_are_
     assert_eq!(done.state, JobState::Failed);
     assert_eq!(done.rollback, Rollback::Discarded, "{done:#?}");
     assert_eq!(done.error.as_deref(), Some("activate: start web.service: job failed"));
-    assert_eq!(
+    // rollback: nothing is current; everything the failed generation had is stopped
+    assert_starts_then_stops(
         device.unit_jobs(),
-        [
-            "system start side.service",
-            "appsvc start web.service",
-            // rollback: nothing is current; everything the failed generation had is stopped
-            "system stop side.service",
-            "appsvc stop web.service",
-        ]
+        &["appsvc start web.service", "system start side.service"],
+        &["system stop side.service", "appsvc stop web.service"],
     );
     assert_eq!(device.systemd.active_state("side.service").as_deref(), Some("inactive"));
     assert_eq!(device.systemd.active_state("web.service").as_deref(), Some("inactive"));
@@ -140,14 +147,10 @@ async fn a_first_apply_whose_unit_is_not_loaded_is_discarded() {
     assert_eq!(done.rollback, Rollback::Discarded, "{done:#?}");
     let error = done.error.unwrap();
     assert!(error.starts_with("activate: start web.service: ") && error.contains("not found"), "{error}");
-    assert_eq!(
+    assert_starts_then_stops(
         device.unit_jobs(),
-        [
-            "system start side.service",
-            "appsvc start web.service",
-            "system stop side.service",
-            "appsvc stop web.service"
-        ]
+        &["appsvc start web.service", "system start side.service"],
+        &["system stop side.service", "appsvc stop web.service"],
     );
     device.assert_unprovisioned();
 }
