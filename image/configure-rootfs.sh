@@ -89,6 +89,9 @@ install -m 0755 "$here/rootfs/cairn-overlay.initramfs" \
 kver=$(basename "$(ls -d "$root"/lib/modules/* | sort -V | tail -n1)")
 log "regenerating the initramfs for kernel $kver"
 chroot "$root" update-initramfs -u -k "$kver" >&2
-# Stable names GRUB loads from the squashfs slot.
+# Stable names GRUB loads from the squashfs slot, and the slot's boot entry: its root
+# is the squashfs itself, on the partition grub.cfg chose ($dev).
 ln -sfn "vmlinuz-$kver" "$root/boot/vmlinuz"
 ln -sfn "initrd.img-$kver" "$root/boot/initrd.img"
+"$here/make-slot-cfg.sh" /boot/vmlinuz /boot/initrd.img 'root=$dev' rootfstype=squashfs ro \
+    console=ttyS0,115200 > "$root/boot/slot.cfg"

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # make-grub-cfg.sh MAX_TRIES > grub.cfg
+# The boot partition's grub.cfg, the same for the Debian test appliance and the NixOS
+# image: it only chooses the slot; the slot's /boot/slot.cfg says what to boot.
 # A/B slot selection with boot counting, using the grubenv variables RAUC's
 # "grub" backend reads and writes: ORDER, A_OK/B_OK, A_TRY/B_TRY.
 #   - RAUC "set primary" (after install): ORDER="<new> <old>", <new>_OK=1, <new>_TRY=0
@@ -57,12 +59,13 @@ done
 cat <<'CFG'
 save_env ORDER A_OK B_OK A_TRY B_TRY
 
-if [ "$slot" = "A" ]; then set part=gpt3; set dev=/dev/vda3; try=$A_TRY; fi
-if [ "$slot" = "B" ]; then set part=gpt4; set dev=/dev/vda4; try=$B_TRY; fi
+# The slots are the disk's partitions 3 and 4 (make-disk.sh); dev is how the qemu test
+# appliance's kernel names them (its slot.cfg passes root=$dev).
+if [ "$slot" = "A" ]; then set root=hd0,gpt3; set dev=/dev/vda3; try=$A_TRY; fi
+if [ "$slot" = "B" ]; then set root=hd0,gpt4; set dev=/dev/vda4; try=$B_TRY; fi
 echo "cairn-boot: slot=$slot attempt=$try of $MAX_TRIES ORDER=$ORDER A_OK=$A_OK A_TRY=$A_TRY B_OK=$B_OK B_TRY=$B_TRY"
-# net.ifnames=0: ports are eth0 (WAN) and eth1 (LAN), the names config.toml uses.
-linux (hd0,$part)/boot/vmlinuz root=$dev rootfstype=squashfs ro rauc.slot=$slot console=ttyS0,115200 panic=10 net.ifnames=0
-initrd (hd0,$part)/boot/initrd.img
+# The slot's own kernel, initrd and command line (make-slot-cfg.sh).
+source ($root)/boot/slot.cfg
 boot
 # Only reached when the slot could not be loaded: the attempt is already counted,
 # so rebooting moves on towards the other slot instead of waiting at a prompt.
