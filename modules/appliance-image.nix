@@ -1,11 +1,11 @@
 # Builds the appliance's artefacts from the NixOS system:
 #   system.build.cairnSlot       the read-only root slot (squashfs of the store closure + boot/)
-#   system.build.cairnImage      a GPT disk: bios_grub/ESP, boot (grub + grubenv), root-a, root-b, data
+#   system.build.cairnImage      a GPT disk: bios-grub/ESP, boot (grub + grubenv), root-a, root-b, data
 #   system.build.cairnRaucBundle the RAUC bundle directory (manifest + slot image) and a sign script
-# The grub.cfg is the Debian appliance's boot-counting script (image/make-grub-cfg.sh),
-# so both images select slots the same way. Its `linux` line is replaced by each slot's
-# slot.cfg, whose command line is boot.kernelParams: modules/appliance.nix puts the
-# script's net.ifnames=0 there.
+# The slot, the grub.cfg and the disk are made by the Debian test appliance's own scripts
+# (image/make-*.sh), so both images lay out their disks, count boots and choose slots the
+# same way; tests/nix/slot-boot.sh boots this slot layout through them in qemu. Each
+# slot's boot/slot.cfg carries init= and boot.kernelParams.
 { config
 , lib
 , pkgs
@@ -16,9 +16,21 @@ let
   toplevel = config.system.build.toplevel;
   closure = pkgs.closureInfo { rootPaths = [ toplevel ]; };
   efi = pkgs.stdenv.hostPlatform.isAarch64;
+  # make-disk.sh reads the platform from the module directory's name.
   grubTarget = if efi then "arm64-efi" else "i386-pc";
   grub = if efi then pkgs.grub2_efi else pkgs.grub2;
   kernelParams = lib.concatStringsSep " " config.boot.kernelParams;
+  # The Debian test appliance's image scripts, run here as they are there.
+  imageScripts = lib.fileset.toSource {
+    root = ../image;
+    fileset = lib.fileset.unions [
+      ../image/lib.sh
+      ../image/make-grub-cfg.sh
+      ../image/make-slot-cfg.sh
+      ../image/make-store-slot.sh
+      ../image/make-disk.sh
+    ];
+  };
 in
 {
   options.cairn.appliance.serialConsole = lib.mkOption {
@@ -28,95 +40,36 @@ in
   };
 
   config.system.build = {
-    cairnSlot = pkgs.runCommand "cairn-slot-${cfg.version}.squashfs" { nativeBuildInputs = [ pkgs.squashfsTools ]; } ''
-      mkdir -p boot
-      cp ${config.boot.kernelPackages.kernel}/${config.system.boot.loader.kernelFile} boot/kernel
-      cp ${config.system.build.initialRamdisk}/${config.system.boot.loader.initrdFile} boot/initrd
-      # Each slot carries its own boot entry; the shared grub.cfg sources it after choosing.
-      cat > boot/slot.cfg <<CFG
-      linux (\$root)/boot/kernel init=${toplevel}/init rauc.slot=\$slot console=${cfg.serialConsole} panic=10 ${kernelParams}
-      initrd (\$root)/boot/initrd
-      CFG
-      # gzip: GRUB reads the kernel straight from the slot, and its squashfs reader knows
-      # only gzip, xz and lzo (the Debian appliance found this out the hard way).
-      mksquashfs boot $(cat ${closure}/store-paths) $out \
-        -keep-as-directory -all-root -comp gzip -Xcompression-level 1 -b 1M -no-xattrs -processors $NIX_BUILD_CORES
-    '';
+    cairnSlot =
+      pkgs.runCommand "cairn-slot-${cfg.version}.squashfs"
+        {
+          nativeBuildInputs = [ pkgs.squashfsTools ];
+        }
+        ''
+          bash ${imageScripts}/make-store-slot.sh $out \
+            ${config.boot.kernelPackages.kernel}/${config.system.boot.loader.kernelFile} \
+            ${config.system.build.initialRamdisk}/${config.system.boot.loader.initrdFile} \
+            ${closure}/store-paths \
+            init=${toplevel}/init console=${cfg.serialConsole} ${kernelParams}
+        '';
 
     cairnImage =
       pkgs.runCommand "cairn-image-${cfg.version}"
         {
           nativeBuildInputs = [
-            pkgs.systemd
+            pkgs.gptfdisk
             pkgs.e2fsprogs
             pkgs.dosfstools
             pkgs.mtools
             grub
-            pkgs.bash
           ];
         }
         ''
-          mkdir -p boot/grub repart.d $out
-          bash ${../image/make-grub-cfg.sh} ${toString cfg.bootTries} \
-            | sed -e 's|^linux .*||' -e 's|^initrd .*||' \
-                  -e 's|^if \[ "\$slot" = "A" \]; then set part=gpt3.*|if [ "$slot" = "A" ]; then search --no-floppy --set=root --part-label root-a; fi|' \
-                  -e 's|^if \[ "\$slot" = "B" \]; then set part=gpt4.*|if [ "$slot" = "B" ]; then search --no-floppy --set=root --part-label root-b; fi|' \
-                  -e 's|^boot$|source ($root)/boot/slot.cfg\nboot|' > boot/grub/grub.cfg
-          grub-editenv boot/grub/grubenv create
-          grub-editenv boot/grub/grubenv set ORDER="A B" A_OK=1 A_TRY=0 B_OK=0 B_TRY=0
-
-          cat > repart.d/10-firmware.conf <<CONF
-          [Partition]
-          ${if efi then "Type=esp\nFormat=vfat\nSizeMinBytes=64M\nLabel=esp" else "Type=21686148-6449-6e6f-744e-656564454649\nSizeMinBytes=1M\nSizeMaxBytes=1M\nLabel=bios"}
-          CONF
-          cat > repart.d/20-boot.conf <<CONF
-          [Partition]
-          Type=linux-generic
-          Label=boot
-          Format=ext4
-          CopyFiles=$PWD/boot:/grub
-          SizeMinBytes=64M
-          CONF
-          cat > repart.d/30-root-a.conf <<CONF
-          [Partition]
-          Type=linux-generic
-          Label=root-a
-          CopyBlocks=${config.system.build.cairnSlot}
-          SizeMinBytes=${cfg.slotSize}
-          SizeMaxBytes=${cfg.slotSize}
-          CONF
-          cat > repart.d/40-root-b.conf <<CONF
-          [Partition]
-          Type=linux-generic
-          Label=root-b
-          SizeMinBytes=${cfg.slotSize}
-          SizeMaxBytes=${cfg.slotSize}
-          CONF
-          cat > repart.d/50-data.conf <<CONF
-          [Partition]
-          Type=linux-generic
-          Label=data
-          Format=ext4
-          SizeMinBytes=256M
-          CONF
-          systemd-repart --empty=create --size=auto --offline=yes --definitions=repart.d $out/disk.img
-
-          ${
-            if efi then
-              ''
-                grub-mkimage -O arm64-efi -p '(hd0,gpt2)/grub' -o BOOTAA64.EFI \
-                  part_gpt ext2 squash4 loadenv test linux search search_label normal configfile
-                mmd -i $out/disk.img@@1M ::/EFI ::/EFI/BOOT
-                mcopy -i $out/disk.img@@1M BOOTAA64.EFI ::/EFI/BOOT/BOOTAA64.EFI
-              ''
-            else
-              ''
-                grub-mkimage -O i386-pc -p '(hd0,gpt2)/grub' -o core.img \
-                  biosdisk part_gpt ext2 squash4 loadenv test linux search search_label normal configfile
-                echo "(hd0) $out/disk.img" > device.map
-                grub-bios-setup --skip-fs-probe -d . -b ${grub}/lib/grub/${grubTarget}/boot.img -c core.img -m device.map $out/disk.img
-              ''
-          }
+          mkdir -p $out
+          bash ${imageScripts}/make-grub-cfg.sh ${toString cfg.bootTries} > grub.cfg
+          CAIRN_GRUB_DIR=${grub}/lib/grub/${grubTarget} \
+            bash ${imageScripts}/make-disk.sh $out/disk.img ${config.system.build.cairnSlot} grub.cfg \
+              ${toString cfg.slotMiB} ${toString cfg.dataMiB}
         '';
 
     cairnRaucBundle =

@@ -34,10 +34,18 @@ in
       type = lib.types.str;
       description = "RAUC compatible string: bundles for other hardware are refused.";
     };
-    slotSize = lib.mkOption {
-      type = lib.types.str;
-      default = "1G";
-      description = "Size of each root slot partition.";
+    slotMiB = lib.mkOption {
+      type = lib.types.ints.positive;
+      default = 1024;
+      description = "Size of each root slot partition in MiB (the Debian test appliance's default).";
+    };
+    dataMiB = lib.mkOption {
+      type = lib.types.ints.positive;
+      default = 512;
+      description = ''
+        Size of the data partition in MiB as written to the image. The partition is not
+        grown on the device: set this to what the board's storage allows.
+      '';
     };
     bootTries = lib.mkOption {
       type = lib.types.ints.between 1 8;
@@ -212,13 +220,12 @@ in
 
     # Ports as on the Debian appliance: eth0 is the WAN (DHCP), eth1 the LAN with the
     # default gateway address of CONFIG.md, up without a carrier, so a new device is
-    # reachable at http://172.20.30.1:8080/ for its first apply. net.ifnames=0 goes onto
-    # the kernel command line through boot.kernelParams (each slot's slot.cfg); the
-    # shared image/make-grub-cfg.sh carries it for the Debian image. Provisioned
-    # settings (/run/systemd/network/10-eth*.network) sort first and win. The .network
-    # files are the Debian image's, installed as they are.
+    # reachable at http://172.20.30.1:8080/ for its first apply. Each slot's boot entry
+    # (image/make-slot-cfg.sh, shared with the Debian image) passes net.ifnames=0; NixOS
+    # is told too, so it names the ports the same way. Provisioned settings
+    # (/run/systemd/network/10-eth*.network) sort first and win. The .network files are
+    # the Debian image's, installed as they are.
     networking.usePredictableInterfaceNames = false;
-    boot.kernelParams = [ "net.ifnames=0" ];
     networking.useNetworkd = true;
     networking.useDHCP = false;
     environment.etc."systemd/network/20-wan.network".source = ../image/rootfs/20-wan.network;

@@ -6,8 +6,8 @@
 #      installs that directory as is), every unit there with a WantedBy= is enabled by
 #      the modules, and every repository file the Nix code references exists;
 #   4. every file the Debian appliance installs from image/rootfs is mirrored on the Nix
-#      side (or said not to apply), and the kernel command line of the shared
-#      image/make-grub-cfg.sh reaches the Nix image.
+#      side (or said not to apply), and the Nix image is made by the shared image scripts
+#      (image/make-{store-slot,grub-cfg,disk}.sh).
 # Evaluating the flake, building the image and running the NixOS VM tests need Nix with
 # the nixpkgs input and KVM; docs/src/nix.md says what did and did not run.
 set -euo pipefail
@@ -139,20 +139,15 @@ LIST
       ok=1
     fi
   done
-  # The shared GRUB script's kernel arguments, less the slot-specific ones the Nix
-  # image writes itself (root device, console), must reach the Nix image's command line.
-  local arg args
-  read -ra args < <(grep -E '^linux ' image/make-grub-cfg.sh | cut -d' ' -f3-)
-  for arg in "${args[@]}"; do
-    case "$arg" in
-      root=* | rootfstype=* | ro | rauc.slot=* | console=*) continue ;;
-    esac
-    # A quoted boot.kernelParams entry, or the slot.cfg `linux` line itself.
-    if grep -qF -- "\"$arg\"" modules/appliance.nix ||
-      grep -E '^ *linux ' modules/appliance-image.nix | grep -qF -- "$arg"; then
-      echo "ok: kernel argument $arg of image/make-grub-cfg.sh is on the Nix image's command line"
+  # The Nix image is made by the Debian appliance's own image scripts, not a copy of
+  # them (tests/nix/slot-boot.sh boots what they make from the Nix slot layout).
+  local script
+  for script in make-store-slot.sh make-grub-cfg.sh make-disk.sh; do
+    if grep -qF "bash \${imageScripts}/$script" modules/appliance-image.nix &&
+      grep -qF "../image/$script" modules/appliance-image.nix; then
+      echo "ok: the Nix image runs image/$script"
     else
-      echo "MISSING: kernel argument $arg of image/make-grub-cfg.sh is neither in boot.kernelParams nor on slot.cfg's linux line"
+      echo "MISSING: modules/appliance-image.nix does not run image/$script"
       ok=1
     fi
   done
