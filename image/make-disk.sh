@@ -26,16 +26,18 @@ need grub-editenv grub-common
 grubdir=${CAIRN_GRUB_DIR:-/usr/lib/grub/i386-pc}
 platform=$(basename "$grubdir")
 case "$platform" in
-    i386-pc)
-        [[ -f $grubdir/boot.img ]] || die "missing $grubdir/boot.img (install Debian package 'grub-pc-bin')"
-        firmware_mib=1 ;;
-    x86_64-efi | arm64-efi)
-        need mkfs.vfat dosfstools
-        need mcopy mtools
-        firmware_mib=63 ;;
+    i386-pc) firmware_mib=1 grub_package=grub-pc-bin ;;
+    x86_64-efi) firmware_mib=63 grub_package=grub-efi-amd64-bin ;;
+    arm64-efi) firmware_mib=63 grub_package=grub-efi-arm64-bin ;;
     *) die "CAIRN_GRUB_DIR=$grubdir: expected a GRUB directory named i386-pc, x86_64-efi or arm64-efi" ;;
 esac
-[[ -f $grubdir/part_gpt.mod ]] || die "missing GRUB modules in $grubdir (install Debian package 'grub-pc-bin')"
+[[ -f $grubdir/part_gpt.mod ]] || die "missing GRUB modules in $grubdir (install Debian package '$grub_package')"
+if [[ $platform == i386-pc ]]; then
+    [[ -f $grubdir/boot.img ]] || die "missing $grubdir/boot.img (install Debian package '$grub_package')"
+else
+    need mkfs.vfat dosfstools
+    need mcopy mtools
+fi
 
 for slot in "$slota" ${slotb:+"$slotb"}; do
     slot_bytes=$(stat -c %s "$slot")
